@@ -74,7 +74,9 @@ class Fatal : public Error {
 inline std::string_view View(spsync_str s) {
   return s.len == 0 ? std::string_view() : std::string_view(s.data, s.len);
 }
-inline spsync_str Str(std::string_view s) { return spsync_str{s.data(), s.size()}; }
+inline spsync_str Str(std::string_view s) {
+  return spsync_str{s.data(), s.size()};
+}
 
 // A borrowed array, valid for the call it was passed to.
 template <typename T>
@@ -132,7 +134,8 @@ class Call {
   // returns REJECTED and the host dead-letters that record.
   void Reject(size_t index, std::string_view why) {
     rejected_ = true;
-    if (call_ != nullptr && call_->reject != nullptr) call_->reject(call_, index, why.data(), why.size());
+    if (call_ != nullptr && call_->reject != nullptr)
+      call_->reject(call_, index, why.data(), why.size());
   }
   void Message(std::string_view text) {
     if (call_ != nullptr && call_->set_message != nullptr)
@@ -153,7 +156,8 @@ class Config {
  public:
   Config() = default;
   Config(const spsync_kv* kvs, size_t count) {
-    for (size_t i = 0; i < count; ++i) values_[std::string(View(kvs[i].key))] = std::string(View(kvs[i].value));
+    for (size_t i = 0; i < count; ++i)
+      values_[std::string(View(kvs[i].key))] = std::string(View(kvs[i].value));
   }
   bool Has(const std::string& key) const { return values_.count(key) != 0; }
   std::string Get(const std::string& key, const std::string& fallback = "") const {
@@ -188,7 +192,8 @@ class Config {
   std::map<std::string, std::string> WithPrefix(const std::string& prefix) const {
     std::map<std::string, std::string> out;
     for (const auto& kv : values_)
-      if (kv.first.compare(0, prefix.size(), prefix) == 0) out[kv.first.substr(prefix.size())] = kv.second;
+      if (kv.first.compare(0, prefix.size(), prefix) == 0)
+        out[kv.first.substr(prefix.size())] = kv.second;
     return out;
   }
   const std::map<std::string, std::string>& all() const { return values_; }
@@ -227,7 +232,8 @@ struct Instance {
 };
 
 inline void SetMessage(spsync_call* call, std::string_view text) {
-  if (call != nullptr && call->set_message != nullptr) call->set_message(call, text.data(), text.size());
+  if (call != nullptr && call->set_message != nullptr)
+    call->set_message(call, text.data(), text.size());
 }
 
 // Runs `fn`, turning every exception into a status and a message.
@@ -250,7 +256,9 @@ spsync_status Guard(spsync_call* call, Fn&& fn) noexcept {
   }
 }
 
-inline Sink& Of(spsync_instance* inst) { return *reinterpret_cast<Instance*>(inst)->sink; }
+inline Sink& Of(spsync_instance* inst) {
+  return *reinterpret_cast<Instance*>(inst)->sink;
+}
 
 template <typename T>
 struct Trampolines {
@@ -283,7 +291,8 @@ struct Trampolines {
       return SPSYNC_OK;
     });
   }
-  static spsync_status Begin(spsync_instance* inst, spsync_call* call, const spsync_schema* schema) {
+  static spsync_status Begin(spsync_instance* inst, spsync_call* call,
+                             const spsync_schema* schema) {
     return Guard(call, [&] {
       Of(inst).Begin(Schema{schema});
       return SPSYNC_OK;
@@ -316,7 +325,8 @@ struct Trampolines {
   static spsync_status Persist(spsync_instance* inst, spsync_call* call, const void* state,
                                size_t len) {
     return Guard(call, [&] {
-      Of(inst).Persist(std::string_view(static_cast<const char*>(state), state == nullptr ? 0 : len));
+      Of(inst).Persist(
+          std::string_view(static_cast<const char*>(state), state == nullptr ? 0 : len));
       return SPSYNC_OK;
     });
   }
@@ -353,7 +363,8 @@ inline spsync_status Negotiate(const spsync_host* host, spsync_negotiation* out,
     return SPSYNC_FATAL;
   }
   const uint32_t ours = SPSYNC_SINK_ABI_MAJOR;
-  if (SPSYNC_SINK_ABI_MAJOR_OF(host->abi_min) > ours || SPSYNC_SINK_ABI_MAJOR_OF(host->abi_max) < ours) {
+  if (SPSYNC_SINK_ABI_MAJOR_OF(host->abi_min) > ours ||
+      SPSYNC_SINK_ABI_MAJOR_OF(host->abi_max) < ours) {
     std::snprintf(out->message, sizeof(out->message),
                   "plugin '%s' speaks sink ABI %u.%u; the host speaks %u.%u to %u.%u", vtable->name,
                   (unsigned)SPSYNC_SINK_ABI_MAJOR, (unsigned)SPSYNC_SINK_ABI_MINOR,
@@ -385,7 +396,8 @@ spsync_sink_vtable MakeVtable(const char* name, const char* version, const char*
   v.begin = &Trampolines<T>::Begin;
   v.upsert = &Trampolines<T>::Upsert;
   v.delete_items = &Trampolines<T>::Delete;
-  v.delete_ranges = (capabilities & SPSYNC_CAP_DELETE_RANGES) ? &Trampolines<T>::DeleteRanges : nullptr;
+  v.delete_ranges =
+      (capabilities & SPSYNC_CAP_DELETE_RANGES) ? &Trampolines<T>::DeleteRanges : nullptr;
   v.persist = &Trampolines<T>::Persist;
   v.close = &Trampolines<T>::Close;
   v.snapshot = (capabilities & SPSYNC_CAP_SNAPSHOT) ? &Trampolines<T>::Snapshot : nullptr;
@@ -415,12 +427,12 @@ inline spsync_option Option(const char* name, spsync_option_type type, bool requ
 // Exports `Class` as this library's sink. Use once per plugin, at namespace
 // scope in one source file. `Class` needs a constructor taking
 // `const spsync::sdk::Config&` and `static const std::vector<spsync_option>& Options()`.
-#define SPSYNC_SINK_PLUGIN(Class, name, version, description, capabilities)                      \
-  extern "C" SPSYNC_SINK_EXPORT spsync_status spsync_sink_entry(const spsync_host* host,        \
-                                                                spsync_negotiation* out) {      \
-    static const spsync_sink_vtable vtable =                                                     \
-        ::spsync::sdk::detail::MakeVtable<Class>(name, version, description, capabilities);      \
-    return ::spsync::sdk::detail::Negotiate(host, out, &vtable);                                 \
+#define SPSYNC_SINK_PLUGIN(Class, name, version, description, capabilities)                 \
+  extern "C" SPSYNC_SINK_EXPORT spsync_status spsync_sink_entry(const spsync_host* host,    \
+                                                                spsync_negotiation* out) {  \
+    static const spsync_sink_vtable vtable =                                                \
+        ::spsync::sdk::detail::MakeVtable<Class>(name, version, description, capabilities); \
+    return ::spsync::sdk::detail::Negotiate(host, out, &vtable);                            \
   }
 
 #endif  // SPSYNC_SINK_HPP_

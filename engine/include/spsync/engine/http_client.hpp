@@ -1,0 +1,90 @@
+// One HTTP exchange at a time per pooled connection: keep-alive sessions per
+// host, gzip, connect/read timeouts, a proxy from HTTPS_PROXY / HTTP_PROXY
+// (NO_PROXY and loopback bypass it), TLS verified against the system CA store
+// unless the operator names a host to trust blindly.
+//
+// No retries here: callers (SharePointClient) decide what is retryable.
+//
+// Thread safety: HttpClient is safe to share; each Send() borrows a pooled
+// session for its duration.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace Poco::Net {
+class HTTPClientSession;
+}
+
+namespace spsync::engine {
+
+struct HttpRequest {
+  std::string method = "GET";
+  std::string url;  // absolute
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+
+struct HttpResponse {
+  int status = 0;
+  std::vector<std::pair<std::string, std::string>> headers;
+  // The body, decompressed. Capacity leaves simdjson's padding after size().
+  std::string body;
+
+  // The first header named `name` (case-insensitive), or "".
+  std::string Header(std::string_view name) const;
+};
+
+// The request never produced a complete response: refused or reset
+// connection, timeout, truncated or undecodable body. Worth retrying.
+class TransportError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct HttpOptions {
+  std::chrono::seconds connect_timeout{30};
+  std::chrono::seconds read_timeout{120};
+  std::string user_agent;
+  bool gzip = true;
+  // Hosts whose certificate is not verified (the operator's explicit choice).
+  std::set<std::string> insecure_hosts;
+  // Extra CA bundle (PEM) trusted besides the system store.
+  std::string ca_file;
+  // "http://host:port"; empty = from the environment.
+  std::string proxy;
+};
+
+class HttpClient {
+ public:
+  explicit HttpClient(HttpOptions options);
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // Sends one request and reads the whole response. Throws TransportError.
+  HttpResponse Send(const HttpRequest& request);
+
+  const HttpOptions& options() const { return options_; }
+
+ private:
+  struct Endpoint;
+  std::unique_ptr<Poco::Net::HTTPClientSession> Acquire(const Endpoint& ep);
+  void Release(const std::string& key, std::unique_ptr<Poco::Net::HTTPClientSession> s);
+
+  HttpOptions options_;
+  std::mutex mu_;
+  std::unordered_map<std::string, std::vector<std::unique_ptr<Poco::Net::HTTPClientSession>>> idle_;
+};
+
+// Decides whether `host` should be reached through a proxy given NO_PROXY.
+bool BypassProxy(const std::string& host, const std::string& no_proxy);
+
+}  // namespace spsync::engine

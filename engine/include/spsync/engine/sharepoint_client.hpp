@@ -1,0 +1,116 @@
+// The SharePoint REST calls the sync engine makes, with retries: 429 / 503
+// honour Retry-After (and RateLimit-Reset), other 5xx, resets and truncated
+// bodies back off exponentially with jitter, a throttle pauses every request
+// to that host, and the time budget always wins over a wait.
+//
+// Thread safety: SharePointClient is safe to share between sessions; so is
+// the ThrottleGate, which is the point: one host's throttle pauses everyone.
+#pragma once
+
+#include "spsync/engine/credentials.hpp"
+#include "spsync/engine/deadline.hpp"
+#include "spsync/engine/http_client.hpp"
+#include "spsync/engine/schema.hpp"
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+namespace spsync::engine {
+
+// Pauses requests to a host until a throttle's wait is over.
+class ThrottleGate {
+ public:
+  // Blocks until `host` may be called. Throws SharePointError(kBudget) when
+  // the wait would outlast the deadline.
+  void Wait(const std::string& host, const Deadline& deadline);
+  void PauseUntil(const std::string& host, std::chrono::steady_clock::time_point until);
+
+ private:
+  std::mutex mu_;
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> paused_;
+};
+
+struct RetryPolicy {
+  int max_attempts = 8;             // per request, throttling excluded
+  int max_throttled_attempts = 30;  // 429/503 answers tolerated per request
+  std::chrono::milliseconds base_backoff{500};
+  std::chrono::milliseconds max_backoff{30000};
+};
+
+// Counters of one client, for tests, benchmarks and `status`.
+struct ClientStats {
+  std::atomic<uint64_t> requests{0};
+  std::atomic<uint64_t> retries{0};
+  std::atomic<uint64_t> throttled{0};
+  std::atomic<uint64_t> bytes{0};
+};
+
+// A response body that does not parse: treated like a transport error.
+class MalformedBody : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+struct ListInfo {
+  std::string id;  // lowercase GUID
+  std::string title;
+  int64_t item_count = 0;
+  std::string current_change_token;
+};
+
+struct ClientOptions {
+  std::string site_url;  // absolute, no trailing slash
+  RetryPolicy retry;
+  // Called before a throttle wait: (wait, HTTP status).
+  std::function<void(std::chrono::milliseconds, int)> on_throttled;
+};
+
+class SharePointClient {
+ public:
+  SharePointClient(ClientOptions options, std::shared_ptr<HttpClient> http,
+                   std::shared_ptr<Credentials> credentials, std::shared_ptr<ThrottleGate> gate);
+
+  // Resolves a list named by title, `Lists/Name`, a server-relative URL or a GUID.
+  ListInfo GetList(const std::string& ref, const Deadline& deadline);
+  std::vector<ListField> GetFields(const std::string& list_id, const Deadline& deadline);
+
+  // GET with Accept: nometadata. `consume` parses the body; if it throws
+  // MalformedBody the request is retried like a truncated one.
+  void Get(const std::string& url, const std::string& what, const Deadline& deadline,
+           const std::function<void(HttpResponse&)>& consume);
+  // POST a JSON-light body.
+  void Post(const std::string& url, const std::string& body, const std::string& what,
+            const Deadline& deadline, const std::function<void(HttpResponse&)>& consume);
+
+  // `{site}/_api/web/lists(guid'{id}')`
+  std::string ListApi(const std::string& list_id) const;
+  const std::string& site_url() const { return options_.site_url; }
+  // True if `url` is on the site's scheme, host and port (next links must be).
+  bool SameOrigin(const std::string& url) const;
+  const ClientStats& stats() const { return stats_; }
+  Credentials& credentials() { return *credentials_; }
+
+ private:
+  void Execute(HttpRequest request, const std::string& what, const Deadline& deadline,
+               const std::function<void(HttpResponse&)>& consume);
+  std::chrono::milliseconds Backoff(int attempt);
+
+  ClientOptions options_;
+  std::shared_ptr<HttpClient> http_;
+  std::shared_ptr<Credentials> credentials_;
+  std::shared_ptr<ThrottleGate> gate_;
+  std::string host_key_;
+  ClientStats stats_;
+};
+
+// Percent-encodes a query option value the way SharePoint's own links do.
+std::string EncodeQueryValue(std::string_view value);
+
+}  // namespace spsync::engine

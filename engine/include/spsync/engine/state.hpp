@@ -1,0 +1,60 @@
+// The sync state of one (entity, sink) pair. The engine hands it to the sink
+// as opaque bytes at every persist() and reads it back with load_state(), so
+// state and data live (and, for transactional sinks, commit) together.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace spsync::engine {
+
+enum class SyncMode { kFull, kIncremental };
+
+struct SyncState {
+  std::string entity;
+  std::string list_id;  // GUID of the list when the state was written; a new GUID = recreated list
+  SyncMode mode = SyncMode::kFull;
+
+  // Full mode. page_last_id is the ID of the last item of the last applied
+  // page (the $skiptoken position); 0 = start from the beginning.
+  int64_t page_last_id = 0;
+  // The change token taken at the start of this full sync, kept across
+  // resumes; incremental mode starts from it so changes made while the full
+  // sync ran are replayed.
+  std::string full_start_token;
+  // The highest ID the sink may hold from before this full sync began: gaps
+  // and the tail at or below it are deletions to send; above it there is
+  // nothing to delete.
+  int64_t prior_high_water_id = 0;
+  bool full_in_progress = false;
+
+  // Incremental mode: the token of the last change applied.
+  std::string change_token;
+
+  // The highest item ID ever sent to the sink.
+  int64_t high_water_id = 0;
+  // Unix seconds of the end of the last successful session (0 = never).
+  int64_t last_success_unix = 0;
+  int64_t last_full_unix = 0;
+  // Consecutive failed sessions; reset by a success.
+  int64_t failed_sessions = 0;
+  std::string last_error;
+  std::string schema_fingerprint;
+  // Counters, for `spsync status`.
+  int64_t items_upserted = 0;
+  int64_t items_deleted = 0;
+  int64_t sessions = 0;
+
+  bool blank() const { return list_id.empty() && change_token.empty() && !full_in_progress; }
+};
+
+// Encodes as a small JSON document (human-readable in a sink's state table).
+std::string EncodeState(const SyncState& state);
+// Decodes; an empty input gives a blank state. Throws std::runtime_error on
+// bytes that are not a state this version understands.
+SyncState DecodeState(std::string_view bytes);
+
+const char* ModeName(SyncMode mode);
+
+}  // namespace spsync::engine

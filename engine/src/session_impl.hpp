@@ -1,0 +1,111 @@
+// Internals of SyncSession shared by its source files (full, incremental,
+// sink calls). Not installed.
+#pragma once
+
+#include "spsync/engine/item_page.hpp"
+#include "spsync/engine/schema.hpp"
+#include "spsync/engine/sync_session.hpp"
+
+#include <fstream>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace spsync::engine {
+
+// A sink call failed for good (FATAL, or RETRYABLE past its attempts).
+class SinkFailure : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// The session stopped at a clean point because the time budget ran out.
+class BudgetReached : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+// Calls the sink with retries for RETRYABLE, dead-letters REJECTED records,
+// and turns FATAL into SinkFailure.
+class SinkCaller {
+ public:
+  SinkCaller(Sink& sink, const SessionOptions& options, const std::string& entity);
+  void Begin(const spsync_schema& schema);
+  // Returns the number of records the sink rejected.
+  int64_t Upsert(const ItemPage& page);
+  int64_t Upsert(const spsync_item* const* items, size_t count);
+  void Delete(const std::vector<int64_t>& ids);
+  void DeleteRanges(const std::vector<spsync_id_range>& ranges);
+  void Persist(const SyncState& state);
+  std::string LoadState();
+
+ private:
+  SinkResult Call(const char* what, const std::function<SinkResult()>& fn);
+  void DeadLetter(const std::string& op, const std::string& record, const std::string& why);
+
+  Sink& sink_;
+  const SessionOptions& options_;
+  std::string entity_;
+  std::unique_ptr<std::ofstream> dead_letter_;
+};
+
+// Streams deletions to the sink in bounded batches: ranges where the sink
+// takes ranges, explicit IDs otherwise. Only IDs in [1, limit] are sent:
+// above the highest ID the sink could hold there is nothing to delete.
+class DeletionWriter {
+ public:
+  DeletionWriter(SinkCaller& caller, bool ranges, int64_t limit);
+  // Deletes every ID in [first, last] (clipped to the limit). last may be INT64_MAX.
+  void AddRange(int64_t first, int64_t last);
+  void Add(int64_t id) { AddRange(id, id); }
+  // Everything from `first` up: an open range where the sink takes ranges
+  // (robust even if the sink drifted above the limit), else up to the limit.
+  void AddTail(int64_t first);
+  // Sends what is buffered. Returns the number of IDs (or range span) sent since construction.
+  void Flush();
+  int64_t count() const { return count_; }
+
+ private:
+  SinkCaller& caller_;
+  bool ranges_;
+  int64_t limit_;
+  std::vector<spsync_id_range> pending_ranges_;
+  std::vector<int64_t> pending_ids_;
+  int64_t count_ = 0;
+};
+
+class SyncSession::Impl {
+ public:
+  Impl(SharePointClient& client, Sink& sink, const EntityConfig& entity,
+       const SessionOptions& options, const SessionEvents& events, const Deadline& deadline);
+  SessionResult Run();
+
+ private:
+  void Prepare();
+  void StartBlankFull(const std::string& reason);
+  void RunFull();
+  void RunIncremental();
+  void RunReconcile();
+  std::string ItemsUrl(int64_t after_id, bool ids_only) const;
+  void FetchPage(const std::string& url, ItemPage* page, spsync_change_kind kind);
+  void Persist();
+  void CheckBudget(const char* where);
+  int64_t Now() const;
+
+  SharePointClient& client_;
+  SinkCaller caller_;
+  Sink& sink_;
+  const EntityConfig& entity_;
+  const SessionOptions& options_;
+  const SessionEvents& events_;
+  const Deadline& deadline_;
+
+  SyncState state_;
+  ListInfo list_;
+  std::unique_ptr<EntitySchema> schema_;
+  std::unique_ptr<ItemPageParser> parser_;
+  SessionResult result_;
+};
+
+}  // namespace spsync::engine

@@ -1,0 +1,311 @@
+#include "spsync/engine/sharepoint_client.hpp"
+
+#include "spsync/engine/sharepoint_error.hpp"
+
+#include <Poco/JSON/Array.h>
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+#include <Poco/URI.h>
+
+#include <algorithm>
+#include <random>
+#include <regex>
+#include <thread>
+
+namespace spsync::engine {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const char* kAcceptNoMetadata = "application/json;odata=nometadata";
+
+// Sleeps for `d` unless the deadline is cancelled first (Ctrl-C stops a wait).
+void SleepFor(std::chrono::milliseconds d, const Deadline& deadline) {
+  auto until = Clock::now() + d;
+  while (Clock::now() < until) {
+    if (deadline.cancelled()) return;
+    std::this_thread::sleep_for(
+        std::min<Clock::duration>(until - Clock::now(), std::chrono::milliseconds(100)));
+  }
+}
+
+// Retry-After in seconds (or an HTTP date, which SharePoint does not send:
+// treated as absent); RateLimit-Reset likewise. The larger wins.
+std::chrono::milliseconds ThrottleWait(const HttpResponse& r) {
+  auto seconds = [](const std::string& v) -> long {
+    if (v.empty() || !std::all_of(v.begin(), v.end(), ::isdigit)) return -1;
+    return std::min(std::stol(v), 3600L);
+  };
+  long s = std::max(seconds(r.Header("Retry-After")), seconds(r.Header("RateLimit-Reset")));
+  return s < 0 ? std::chrono::milliseconds(-1) : std::chrono::milliseconds(s * 1000);
+}
+
+bool IsGuid(const std::string& s) {
+  static const std::regex re(
+      "^\\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\}?$");
+  return std::regex_match(s, re);
+}
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return s;
+}
+
+std::string QuoteOData(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+Poco::JSON::Object::Ptr ParseObject(const std::string& body) {
+  try {
+    Poco::JSON::Parser parser;
+    auto o = parser.parse(body).extract<Poco::JSON::Object::Ptr>();
+    if (o.isNull()) throw MalformedBody("expected a JSON object");
+    return o;
+  } catch (const MalformedBody&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw MalformedBody(std::string("response is not JSON: ") + e.what());
+  }
+}
+
+}  // namespace
+
+std::string EncodeQueryValue(std::string_view value) {
+  static const char* kHex = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : value) {
+    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '(' || c == ')' ||
+        c == '\'') {
+      out += static_cast<char>(c);
+    } else {
+      out += '%';
+      out += kHex[c >> 4];
+      out += kHex[c & 15];
+    }
+  }
+  return out;
+}
+
+void ThrottleGate::Wait(const std::string& host, const Deadline& deadline) {
+  Clock::time_point until;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = paused_.find(host);
+    if (it == paused_.end() || it->second <= Clock::now()) return;
+    until = it->second;
+  }
+  if (deadline.WouldExpireAfter(until - Clock::now()))
+    throw SharePointError(ErrorKind::kBudget, 0, "",
+                          "time budget ends before the throttle wait on " + host);
+  SleepFor(std::chrono::duration_cast<std::chrono::milliseconds>(until - Clock::now()), deadline);
+}
+
+void ThrottleGate::PauseUntil(const std::string& host, Clock::time_point until) {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto& slot = paused_[host];
+  slot = std::max(slot, until);
+}
+
+SharePointClient::SharePointClient(ClientOptions options, std::shared_ptr<HttpClient> http,
+                                   std::shared_ptr<Credentials> credentials,
+                                   std::shared_ptr<ThrottleGate> gate)
+    : options_(std::move(options)),
+      http_(std::move(http)),
+      credentials_(std::move(credentials)),
+      gate_(std::move(gate)) {
+  while (!options_.site_url.empty() && options_.site_url.back() == '/')
+    options_.site_url.pop_back();
+  Poco::URI u(options_.site_url);
+  host_key_ = u.getHost() + ":" + std::to_string(u.getPort());
+}
+
+std::string SharePointClient::ListApi(const std::string& list_id) const {
+  return options_.site_url + "/_api/web/lists(guid'" + list_id + "')";
+}
+
+bool SharePointClient::SameOrigin(const std::string& url) const {
+  try {
+    Poco::URI a(options_.site_url), b(url);
+    return Lower(a.getScheme()) == Lower(b.getScheme()) &&
+           Lower(a.getHost()) == Lower(b.getHost()) && a.getPort() == b.getPort();
+  } catch (...) {
+    return false;
+  }
+}
+
+std::chrono::milliseconds SharePointClient::Backoff(int attempt) {
+  thread_local std::mt19937_64 rng{std::random_device{}()};
+  auto cap = std::min<int64_t>(
+      options_.retry.max_backoff.count(),
+      options_.retry.base_backoff.count() * (int64_t{1} << std::min(attempt, 16)));
+  // Full jitter: spreads retries of parallel sessions apart.
+  std::uniform_int_distribution<int64_t> dist(cap / 2, cap);
+  return std::chrono::milliseconds(dist(rng));
+}
+
+void SharePointClient::Execute(HttpRequest request, const std::string& what,
+                               const Deadline& deadline,
+                               const std::function<void(HttpResponse&)>& consume) {
+  int failures = 0, throttles = 0;
+  bool reauthorised = false;
+  std::string last_problem;
+  while (true) {
+    gate_->Wait(host_key_, deadline);
+    if (deadline.expired())
+      throw SharePointError(ErrorKind::kBudget, 0, "", "time budget spent before " + what);
+    HttpRequest attempt = request;
+    std::string auth = credentials_->AuthorizationHeader(deadline);
+    if (!auth.empty()) attempt.headers.emplace_back("Authorization", std::move(auth));
+    stats_.requests++;
+    HttpResponse resp;
+    bool transient = false;
+    try {
+      resp = http_->Send(attempt);
+      stats_.bytes += resp.body.size();
+      if (resp.status >= 200 && resp.status < 300) {
+        if (!consume) return;
+        try {
+          consume(resp);
+          return;
+        } catch (const MalformedBody& e) {
+          transient = true;
+          last_problem = std::string("malformed response body: ") + e.what();
+        }
+      }
+    } catch (const TransportError& e) {
+      transient = true;
+      last_problem = e.what();
+    }
+
+    if (!transient) {
+      if (resp.status == 429 || resp.status == 503) {
+        stats_.throttled++;
+        if (++throttles > options_.retry.max_throttled_attempts)
+          throw SharePointError(
+              ErrorKind::kTransient, resp.status, "",
+              what + ": still throttled after " + std::to_string(throttles - 1) + " waits");
+        auto wait = ThrottleWait(resp);
+        if (wait.count() < 0) wait = Backoff(throttles);
+        if (deadline.WouldExpireAfter(wait))
+          throw SharePointError(ErrorKind::kBudget, resp.status, "",
+                                what + ": throttled (HTTP " + std::to_string(resp.status) +
+                                    ", wait " + std::to_string(wait.count() / 1000) +
+                                    " s) and the time budget ends first");
+        if (options_.on_throttled) options_.on_throttled(wait, resp.status);
+        gate_->PauseUntil(host_key_, Clock::now() + wait);
+        continue;
+      }
+      if (resp.status == 401 && !reauthorised) {
+        // A cached token may have been revoked or expired early: one fresh try.
+        reauthorised = true;
+        credentials_->Invalidate();
+        continue;
+      }
+      SharePointError err = ErrorFromResponse(resp.status, resp.body, what);
+      if (err.kind() != ErrorKind::kTransient) throw err;
+      transient = true;
+      last_problem = err.what();
+    }
+
+    if (++failures >= options_.retry.max_attempts)
+      throw SharePointError(
+          ErrorKind::kTransient, resp.status, "",
+          what + ": gave up after " + std::to_string(failures) + " attempts: " + last_problem);
+    stats_.retries++;
+    auto wait = Backoff(failures);
+    if (deadline.WouldExpireAfter(wait))
+      throw SharePointError(ErrorKind::kBudget, resp.status, "",
+                            what + ": " + last_problem + " (no time left to retry)");
+    SleepFor(wait, deadline);
+  }
+}
+
+void SharePointClient::Get(const std::string& url, const std::string& what,
+                           const Deadline& deadline,
+                           const std::function<void(HttpResponse&)>& consume) {
+  HttpRequest req;
+  req.url = url;
+  req.headers = {{"Accept", kAcceptNoMetadata}};
+  Execute(std::move(req), what, deadline, consume);
+}
+
+void SharePointClient::Post(const std::string& url, const std::string& body,
+                            const std::string& what, const Deadline& deadline,
+                            const std::function<void(HttpResponse&)>& consume) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.body = body;
+  req.headers = {{"Accept", kAcceptNoMetadata},
+                 {"Content-Type", "application/json;odata=nometadata"}};
+  Execute(std::move(req), what, deadline, consume);
+}
+
+ListInfo SharePointClient::GetList(const std::string& ref, const Deadline& deadline) {
+  std::string base = options_.site_url + "/_api/web/";
+  std::string path;
+  if (IsGuid(ref)) {
+    std::string id = Lower(ref);
+    id.erase(std::remove(id.begin(), id.end(), '{'), id.end());
+    id.erase(std::remove(id.begin(), id.end(), '}'), id.end());
+    path = "lists(guid'" + id + "')";
+  } else if (ref.find('/') != std::string::npos) {
+    std::string server_relative = ref;
+    if (server_relative[0] != '/')
+      server_relative = Poco::URI(options_.site_url).getPath() + "/" + ref;
+    path = "GetList(" + EncodeQueryValue(QuoteOData(server_relative)) + ")";
+  } else {
+    path = "lists/getbytitle(" + EncodeQueryValue(QuoteOData(ref)) + ")";
+  }
+  std::string url = base + path + "?%24select=Id,Title,ItemCount,CurrentChangeToken";
+  ListInfo info;
+  Get(url, "reading list '" + ref + "'", deadline, [&](HttpResponse& r) {
+    auto o = ParseObject(r.body);
+    if (!o->has("Id")) throw MalformedBody("list response without Id");
+    info.id = Lower(o->getValue<std::string>("Id"));
+    info.title = o->has("Title") ? o->getValue<std::string>("Title") : "";
+    info.item_count = o->has("ItemCount") ? o->getValue<int64_t>("ItemCount") : 0;
+    if (o->has("CurrentChangeToken") && !o->isNull("CurrentChangeToken"))
+      info.current_change_token =
+          o->getObject("CurrentChangeToken")->getValue<std::string>("StringValue");
+  });
+  return info;
+}
+
+std::vector<ListField> SharePointClient::GetFields(const std::string& list_id,
+                                                   const Deadline& deadline) {
+  std::string url = ListApi(list_id) +
+                    "/fields?%24select=InternalName,EntityPropertyName,Title,TypeAsString,Hidden,"
+                    "AllowMultipleValues"
+                    "&%24filter=" +
+                    EncodeQueryValue("Hidden eq false");
+  std::vector<ListField> fields;
+  Get(url, "reading the fields of list " + list_id, deadline, [&](HttpResponse& r) {
+    fields.clear();
+    auto o = ParseObject(r.body);
+    auto arr = o->getArray("value");
+    if (arr.isNull()) throw MalformedBody("fields response without value");
+    for (size_t i = 0; i < arr->size(); ++i) {
+      auto f = arr->getObject(static_cast<unsigned>(i));
+      ListField lf;
+      lf.internal_name = f->optValue<std::string>("InternalName", "");
+      lf.entity_name = f->optValue<std::string>("EntityPropertyName", lf.internal_name);
+      lf.title = f->optValue<std::string>("Title", lf.internal_name);
+      lf.type = f->optValue<std::string>("TypeAsString", "Text");
+      lf.hidden = f->optValue<bool>("Hidden", false);
+      lf.multi = f->has("AllowMultipleValues") && !f->isNull("AllowMultipleValues") &&
+                 f->getValue<bool>("AllowMultipleValues");
+      if (!lf.internal_name.empty()) fields.push_back(std::move(lf));
+    }
+  });
+  return fields;
+}
+
+}  // namespace spsync::engine

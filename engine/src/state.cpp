@@ -1,0 +1,85 @@
+#include "spsync/engine/state.hpp"
+
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include <sstream>
+#include <stdexcept>
+
+namespace spsync::engine {
+
+namespace {
+constexpr int kStateFormat = 1;
+
+template <typename T>
+T Field(const Poco::JSON::Object::Ptr& o, const char* key, T fallback) {
+  return o->has(key) && !o->isNull(key) ? o->getValue<T>(key) : fallback;
+}
+}  // namespace
+
+const char* ModeName(SyncMode mode) {
+  return mode == SyncMode::kFull ? "full" : "incremental";
+}
+
+std::string EncodeState(const SyncState& s) {
+  Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
+  o.set("format", kStateFormat);
+  o.set("entity", s.entity);
+  o.set("listId", s.list_id);
+  o.set("mode", std::string(ModeName(s.mode)));
+  o.set("fullInProgress", s.full_in_progress);
+  o.set("pageLastId", s.page_last_id);
+  o.set("fullStartToken", s.full_start_token);
+  o.set("priorHighWaterId", s.prior_high_water_id);
+  o.set("changeToken", s.change_token);
+  o.set("highWaterId", s.high_water_id);
+  o.set("lastSuccess", s.last_success_unix);
+  o.set("lastFull", s.last_full_unix);
+  o.set("failedSessions", s.failed_sessions);
+  o.set("lastError", s.last_error);
+  o.set("schemaFingerprint", s.schema_fingerprint);
+  o.set("itemsUpserted", s.items_upserted);
+  o.set("itemsDeleted", s.items_deleted);
+  o.set("sessions", s.sessions);
+  std::ostringstream out;
+  o.stringify(out);
+  return out.str();
+}
+
+SyncState DecodeState(std::string_view bytes) {
+  SyncState s;
+  if (bytes.empty()) return s;
+  Poco::JSON::Object::Ptr o;
+  try {
+    Poco::JSON::Parser parser;
+    o = parser.parse(std::string(bytes)).extract<Poco::JSON::Object::Ptr>();
+  } catch (const std::exception& e) {
+    throw std::runtime_error(std::string("stored sync state is not valid JSON: ") + e.what());
+  }
+  if (o.isNull()) throw std::runtime_error("stored sync state is not a JSON object");
+  int format = Field<int>(o, "format", 0);
+  if (format != kStateFormat)
+    throw std::runtime_error("stored sync state has format " + std::to_string(format) +
+                             "; this spsync reads format " + std::to_string(kStateFormat));
+  s.entity = Field<std::string>(o, "entity", "");
+  s.list_id = Field<std::string>(o, "listId", "");
+  s.mode = Field<std::string>(o, "mode", "full") == "incremental" ? SyncMode::kIncremental
+                                                                  : SyncMode::kFull;
+  s.full_in_progress = Field<bool>(o, "fullInProgress", false);
+  s.page_last_id = Field<int64_t>(o, "pageLastId", 0);
+  s.full_start_token = Field<std::string>(o, "fullStartToken", "");
+  s.prior_high_water_id = Field<int64_t>(o, "priorHighWaterId", 0);
+  s.change_token = Field<std::string>(o, "changeToken", "");
+  s.high_water_id = Field<int64_t>(o, "highWaterId", 0);
+  s.last_success_unix = Field<int64_t>(o, "lastSuccess", 0);
+  s.last_full_unix = Field<int64_t>(o, "lastFull", 0);
+  s.failed_sessions = Field<int64_t>(o, "failedSessions", 0);
+  s.last_error = Field<std::string>(o, "lastError", "");
+  s.schema_fingerprint = Field<std::string>(o, "schemaFingerprint", "");
+  s.items_upserted = Field<int64_t>(o, "itemsUpserted", 0);
+  s.items_deleted = Field<int64_t>(o, "itemsDeleted", 0);
+  s.sessions = Field<int64_t>(o, "sessions", 0);
+  return s;
+}
+
+}  // namespace spsync::engine

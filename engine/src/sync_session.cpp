@@ -1,0 +1,221 @@
+#include "spsync/engine/sync_session.hpp"
+
+#include "session_impl.hpp"
+#include "spsync/engine/change_page.hpp"
+#include "spsync/engine/sharepoint_error.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <ctime>
+#include <unordered_set>
+
+namespace spsync::engine {
+
+const char* OutcomeName(Outcome o) {
+  switch (o) {
+    case Outcome::kComplete:
+      return "complete";
+    case Outcome::kPartial:
+      return "partial";
+    case Outcome::kFailed:
+      return "failed";
+  }
+  return "?";
+}
+
+SyncSession::SyncSession(SharePointClient& client, Sink& sink, EntityConfig entity,
+                         SessionOptions options, SessionEvents events)
+    : client_(client),
+      sink_(sink),
+      entity_(std::move(entity)),
+      options_(std::move(options)),
+      events_(std::move(events)) {}
+
+SessionResult SyncSession::Run(const Deadline& deadline) {
+  Impl impl(client_, sink_, entity_, options_, events_, deadline);
+  return impl.Run();
+}
+
+SyncSession::Impl::Impl(SharePointClient& client, Sink& sink, const EntityConfig& entity,
+                        const SessionOptions& options, const SessionEvents& events,
+                        const Deadline& deadline)
+    : client_(client),
+      caller_(sink, options, entity.name),
+      sink_(sink),
+      entity_(entity),
+      options_(options),
+      events_(events),
+      deadline_(deadline) {
+  result_.entity = entity.name;
+  result_.sink = options.sink_name;
+}
+
+int64_t SyncSession::Impl::Now() const {
+  return static_cast<int64_t>(std::time(nullptr));
+}
+
+void SyncSession::Impl::CheckBudget(const char* where) {
+  if (deadline_.expired())
+    throw BudgetReached(std::string(deadline_.cancelled() ? "interrupted" : "time budget reached") +
+                        " " + where);
+}
+
+void SyncSession::Impl::Persist() {
+  caller_.Persist(state_);
+}
+
+void SyncSession::Impl::StartBlankFull(const std::string& reason) {
+  spdlog::info("[{}/{}] starting a full sync: {}", entity_.name, options_.sink_name, reason);
+  // Everything the sink may hold from before stays a candidate for deletion.
+  state_.prior_high_water_id = std::max(state_.high_water_id, state_.prior_high_water_id);
+  state_.mode = SyncMode::kFull;
+  state_.full_in_progress = true;
+  state_.page_last_id = 0;
+  state_.change_token.clear();
+  // Taken FIRST: changes made while the crawl runs are replayed from it.
+  state_.full_start_token = list_.current_change_token;
+  state_.list_id = list_.id;
+}
+
+void SyncSession::Impl::Prepare() {
+  std::string bytes = caller_.LoadState();
+  try {
+    state_ = DecodeState(bytes);
+  } catch (const std::exception& e) {
+    throw SinkFailure("state stored in sink '" + options_.sink_name + "' for entity '" +
+                      entity_.name + "' is unreadable: " + e.what() +
+                      " (run `spsync reset` to start over)");
+  }
+  state_.entity = entity_.name;
+
+  list_ = client_.GetList(entity_.list, deadline_);
+  auto fields = client_.GetFields(list_.id, deadline_);
+  std::vector<SchemaField> selected;
+  std::unordered_set<std::string> wanted(entity_.select.begin(), entity_.select.end());
+  std::unordered_set<std::string> seen;
+  for (const auto& f : fields) {
+    SchemaField m = MapField(f);
+    if (IsSystemKey(m.key) || IsSystemKey(f.internal_name)) continue;
+    if (!wanted.empty() && !wanted.count(f.internal_name) && !wanted.count(f.entity_name) &&
+        !wanted.count(m.key) && !wanted.count(f.title))
+      continue;
+    if (!seen.insert(m.key).second) continue;
+    selected.push_back(std::move(m));
+  }
+  for (const auto& w : entity_.select) {
+    bool found = IsSystemKey(w);
+    for (const auto& f : fields)
+      if (f.internal_name == w || f.entity_name == w || f.title == w || MapField(f).key == w)
+        found = true;
+    if (!found)
+      throw SharePointError(ErrorKind::kNotFound, 0, "",
+                            "entity '" + entity_.name + "': field '" + w +
+                                "' in `select` is not a visible field of list '" + list_.title +
+                                "'");
+  }
+  schema_ =
+      std::make_unique<EntitySchema>(entity_.name, list_.id, list_.title, std::move(selected));
+  parser_ = std::make_unique<ItemPageParser>(*schema_);
+  if (!state_.schema_fingerprint.empty() && state_.schema_fingerprint != schema_->fingerprint())
+    spdlog::info("[{}/{}] the list's fields changed; the sink is told through begin()",
+                 entity_.name, options_.sink_name);
+  state_.schema_fingerprint = schema_->fingerprint();
+  caller_.Begin(schema_->view());
+
+  if (options_.force_full) {
+    StartBlankFull("--full was given");
+    return;
+  }
+  if (!state_.list_id.empty() && state_.list_id != list_.id) {
+    result_.fell_back_to_full = true;
+    std::string why = "list '" + list_.title + "' has a new ID (" + list_.id + ", was " +
+                      state_.list_id + "): it was deleted and recreated";
+    if (events_.fallback_to_full) events_.fallback_to_full(why);
+    StartBlankFull(why);
+    return;
+  }
+  if (state_.mode == SyncMode::kIncremental) {
+    ChangeTokenParts parts;
+    std::string problem;
+    if (!ParseChangeToken(state_.change_token, &parts))
+      problem = "the stored change token is malformed";
+    else if (parts.scope_id != list_.id)
+      problem = "the stored change token belongs to another object";
+    else if (Now() - TicksToUnix(parts.ticks) > int64_t{entity_.token_max_age_days} * 86400)
+      problem = "the stored change token is older than " +
+                std::to_string(entity_.token_max_age_days) + " days";
+    if (!problem.empty()) {
+      result_.fell_back_to_full = true;
+      if (events_.fallback_to_full) events_.fallback_to_full(problem);
+      StartBlankFull(problem);
+    }
+    return;
+  }
+  if (!state_.full_in_progress)
+    StartBlankFull(state_.blank() ? "no state yet" : "the previous full sync is incomplete");
+}
+
+SessionResult SyncSession::Impl::Run() {
+  auto started = std::chrono::steady_clock::now();
+  try {
+    Prepare();
+    if (events_.session_started) events_.session_started(entity_.name, state_.mode);
+    if (options_.reconcile && state_.mode == SyncMode::kIncremental) {
+      RunReconcile();
+    } else {
+      if (state_.mode == SyncMode::kFull) {
+        Persist();  // the start token survives a crash on the first page
+        RunFull();
+      }
+      RunIncremental();
+    }
+    state_.failed_sessions = 0;
+    state_.last_error.clear();
+    state_.last_success_unix = Now();
+    state_.sessions++;
+    Persist();
+    result_.outcome = Outcome::kComplete;
+  } catch (const BudgetReached& e) {
+    result_.outcome = Outcome::kPartial;
+    result_.error = e.what();
+  } catch (const std::exception& e) {
+    bool budget = false;
+    if (auto* sp = dynamic_cast<const SharePointError*>(&e))
+      budget = sp->kind() == ErrorKind::kBudget;
+    if (budget || (deadline_.expired() && dynamic_cast<const SinkFailure*>(&e) == nullptr)) {
+      result_.outcome = Outcome::kPartial;
+      result_.error = e.what();
+    } else {
+      result_.outcome = Outcome::kFailed;
+      result_.error = e.what();
+      // Count the failure against the last persisted state, never advancing it.
+      try {
+        SyncState persisted = DecodeState(caller_.LoadState());
+        persisted.entity = entity_.name;
+        persisted.failed_sessions++;
+        persisted.last_error = e.what();
+        state_ = persisted;
+        Persist();
+      } catch (const std::exception& pe) {
+        spdlog::error("[{}/{}] could not record the failed session: {}", entity_.name,
+                      options_.sink_name, pe.what());
+        state_.failed_sessions++;
+      }
+      result_.failed_sessions = state_.failed_sessions;
+      if (options_.incident_after_fails > 0 &&
+          state_.failed_sessions >= options_.incident_after_fails) {
+        result_.incident = true;
+        if (events_.incident) events_.incident(state_.failed_sessions, result_.error);
+      }
+    }
+  }
+  result_.mode = state_.mode;
+  if (result_.outcome != Outcome::kFailed) result_.failed_sessions = state_.failed_sessions;
+  result_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - started);
+  if (events_.session_finished) events_.session_finished(result_);
+  return result_;
+}
+
+}  // namespace spsync::engine
