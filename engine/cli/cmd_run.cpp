@@ -1,0 +1,74 @@
+#include "args.hpp"
+#include "commands.hpp"
+#include "session_runner.hpp"
+
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <thread>
+
+namespace spsync::cli {
+
+namespace {
+std::atomic<bool>* g_cancel = nullptr;
+extern "C" void OnSignal(int) {
+  // Only an atomic store: async-signal-safe. The sessions see the deadline
+  // expire, finish the page in hand, persist, and stop.
+  if (g_cancel != nullptr) g_cancel->store(true);
+}
+}  // namespace
+
+int RunCmd(const Argv& argv) {
+  Args args(argv, {"--config", "--entity", "--timeout", "--plugin-dir", "--log-format"},
+            {"--full", "--reconcile", "--verbose"});
+  SetupLogging(args.Get("--log-format", "text"), args.Has("--verbose"));
+  Runtime rt = MakeRuntime(engine::LoadConfig(args.Require("--config")), args.All("--plugin-dir"));
+  auto budget = rt.config.run.timeout;
+  if (args.Has("--timeout")) {
+    try {
+      budget = engine::ParseDuration(args.Get("--timeout"));
+    } catch (const std::exception&) {
+      throw UsageError("--timeout must be a duration like 90s, 10m or 1h30m");
+    }
+  }
+  if (args.Has("--full") && args.Has("--reconcile"))
+    throw UsageError("--full and --reconcile exclude each other");
+  engine::Deadline deadline(budget);
+  // The deadline's cancellation flag is what the signal handler sets.
+  static std::atomic<bool> cancel{false};
+  g_cancel = &cancel;
+  std::signal(SIGINT, OnSignal);
+  std::signal(SIGTERM, OnSignal);
+  std::atomic<bool> done{false};
+  std::thread watcher([&] {
+    while (!done.load()) {
+      if (cancel.load()) {
+        deadline.Cancel();
+        return;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  });
+  RunRequest req;
+  req.entities = args.All("--entity");
+  req.full = args.Has("--full");
+  req.reconcile = args.Has("--reconcile");
+  req.progress = isatty(STDERR_FILENO) != 0 && args.Get("--log-format", "text") == "text";
+  RunReport report;
+  try {
+    report = RunSessions(rt, req, deadline);
+  } catch (...) {
+    done = true;
+    watcher.join();
+    throw;
+  }
+  done = true;
+  watcher.join();
+  std::cout << FormatReport(report);
+  return report.exit_code;
+}
+
+}  // namespace spsync::cli

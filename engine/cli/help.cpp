@@ -1,0 +1,126 @@
+#include "commands.hpp"
+
+namespace spsync::cli {
+
+namespace {
+
+const char* kTop =
+    R"(spsync: keeps copies of SharePoint lists in other systems (SQLite, CSV, Kafka, S3, vendor sinks).
+
+Usage: spsync <command> [options]        spsync <command> --help   for details and an example
+
+Commands:
+  run       sync the entities of a config into their sinks (full, then incremental)
+  status    show the sync state of every (entity, sink) pair
+  reset     forget an entity's state so the next run starts a full sync
+  validate  check a config: keys, plugins, sink options (--connect: reach the site and sinks)
+  snapshot  write a snapshot of an entity's live items, where the sink supports it
+  sinks     list the installed sink plugins
+  demo      run the whole thing against a built-in SharePoint emulator
+  --version print the version and the sink ABI version
+
+Exit codes:
+  0  all sessions complete
+  1  at least one session failed
+  2  usage or config error
+  3  at least one session partial (time budget reached or interrupted; the next run resumes)
+  4  an incident threshold was reached (run.incidentAfterFails consecutive failed sessions)
+)";
+
+const char* kRun =
+    R"(Usage: spsync run --config FILE [--entity NAME]... [--timeout 10m] [--full] [--reconcile]
+                  [--plugin-dir DIR]... [--log-format text|json] [--verbose]
+
+Runs one session for each selected (entity, sink) pair, at most run.parallel at a time.
+The first session of a pair copies the whole list (full mode, resumable page by page);
+later sessions apply only the changes since the last one (incremental mode).
+
+  --config FILE      the config file (JSON)
+  --entity NAME      only this entity (repeatable); default: all
+  --timeout DUR      time budget, e.g. 90s, 10m, 1h (default: run.timeout, or none);
+                     at expiry the page in hand is finished and saved, and the exit code is 3
+  --full             forget the state and resync everything (deletions are still detected)
+  --reconcile        an ID-only pass that deletes from the sinks what the list no longer has
+  --plugin-dir DIR   also look for sink plugins here (repeatable)
+  --log-format F     text (default) or json (one JSON object per line)
+  --verbose          debug logging
+
+Ctrl-C / SIGTERM finish the page in hand, save the state and exit with 3.
+
+Example:
+  spsync run --config /etc/spsync/sales.json --timeout 9m
+)";
+
+const char* kStatus = R"(Usage: spsync status --config FILE [--json] [--plugin-dir DIR]...
+
+Shows, for every (entity, sink) pair: mode, stage, last successful sync, failed sessions,
+page token, change token age and items synced. Reads the state each sink stores.
+
+Example:
+  spsync status --config sales.json --json
+)";
+
+const char* kReset =
+    R"(Usage: spsync reset --config FILE --entity NAME [--sink NAME] [--plugin-dir DIR]...
+
+Forgets the sync state of an entity (in every sink, or only --sink), so the next run starts a
+full sync. The data in the sink stays; the full sync overwrites it and deletes what is gone.
+
+Example:
+  spsync reset --config sales.json --entity orders --sink db
+)";
+
+const char* kValidate = R"(Usage: spsync validate --config FILE [--connect] [--plugin-dir DIR]...
+
+Parses the config, loads every plugin and checks every sink option against the options the
+sink declares. With --connect it also reads each list from the site and asks each sink to
+check its destination.
+
+Example:
+  spsync validate --config sales.json --connect
+)";
+
+const char* kSnapshot =
+    R"(Usage: spsync snapshot --config FILE --entity NAME [--sink NAME] [--plugin-dir DIR]...
+
+Asks the sink to write a snapshot of the entity's live items (CSV: snapshot.csv next to the
+change log; S3: snapshot.ndjson.gz). Without --sink, every sink of the entity that can.
+
+Example:
+  spsync snapshot --config sales.json --entity orders
+)";
+
+const char* kSinks = R"(Usage: spsync sinks [--plugin-dir DIR]...
+
+Lists every sink plugin found: name, version, ABI version, capabilities and file.
+Search order: --plugin-dir, SPSYNC_PLUGIN_PATH (colon-separated), <bin>/../lib/spsync/sinks,
+then the install prefix's lib/spsync/sinks.
+
+Example:
+  spsync sinks --plugin-dir ./build/my-sink
+)";
+
+const char* kDemo = R"(Usage: spsync demo [--items 100000] [--dir ./spsync-demo]
+
+Starts a SharePoint emulator in-process with a list of --items items, syncs it into SQLite and
+CSV, then adds, updates, deletes and restores items through SharePoint's REST API, runs an
+incremental sync, and shows what happened and how to look at the result.
+
+Example:
+  spsync demo --items 20000 --dir /tmp/spsync-demo
+)";
+
+}  // namespace
+
+std::string HelpText(const std::string& command) {
+  if (command == "run") return kRun;
+  if (command == "status") return kStatus;
+  if (command == "reset") return kReset;
+  if (command == "validate") return kValidate;
+  if (command == "snapshot") return kSnapshot;
+  if (command == "sinks") return kSinks;
+  if (command == "demo") return kDemo;
+  return kTop;
+}
+
+}  // namespace spsync::cli

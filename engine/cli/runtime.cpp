@@ -1,0 +1,146 @@
+#include "runtime.hpp"
+
+#include "spsync/engine/version.hpp"
+#include "spsync/plugins/option_validation.hpp"
+
+#include <Poco/URI.h>
+#include <fcntl.h>
+#include <spdlog/spdlog.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+namespace spsync::cli {
+
+namespace {
+
+std::string ReadSecretFile(const std::string& path, const std::string& key) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw engine::ConfigError("`" + key + "`: cannot read '" + path + "'");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  std::string s = ss.str();
+  while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+  if (s.empty()) throw engine::ConfigError("`" + key + "`: '" + path + "' is empty");
+  return s;
+}
+
+std::shared_ptr<engine::Credentials> MakeCredentials(
+    const engine::Config& c, const std::shared_ptr<engine::HttpClient>& http) {
+  const auto& a = c.auth;
+  Poco::URI site(c.site_url);
+  std::string resource =
+      a.resource.empty() ? site.getScheme() + "://" + site.getAuthority() : a.resource;
+  if (a.type == "bearer") {
+    if (!a.token.empty()) return engine::BearerCredentials(a.token);
+    if (!a.token_file.empty())
+      return engine::BearerCredentials(ReadSecretFile(a.token_file, "site.auth.tokenFile"));
+    const char* v = std::getenv(a.token_env.c_str());
+    if (v == nullptr || *v == '\0')
+      throw engine::ConfigError(c.path + ": `site.auth.tokenEnv`: environment variable " +
+                                a.token_env + " is not set");
+    return engine::BearerCredentials(v);
+  }
+  if (a.type == "azure-certificate") {
+    engine::CertificateAuthOptions o;
+    o.authority = a.authority;
+    o.tenant = a.tenant;
+    o.client_id = a.client_id;
+    o.certificate_path = a.certificate;
+    o.private_key_path = a.private_key;
+    o.private_key_password = a.private_key_password;
+    o.resource = resource;
+    o.algorithm = a.algorithm;
+    try {
+      return engine::CertificateCredentials(o, http);
+    } catch (const std::exception& e) {
+      throw engine::ConfigError(c.path + ": `site.auth`: " + e.what());
+    }
+  }
+  if (a.type == "managed-identity") {
+    engine::ManagedIdentityOptions o;
+    o.resource = resource;
+    o.client_id = a.client_id;
+    try {
+      return engine::ManagedIdentityCredentials(o, http);
+    } catch (const std::exception& e) {
+      throw engine::ConfigError(c.path + ": `site.auth`: " + e.what());
+    }
+  }
+  return engine::NoCredentials();
+}
+
+}  // namespace
+
+std::string SafeComponent(const std::string& s) {
+  std::string out;
+  for (unsigned char ch : s)
+    out += (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') ? static_cast<char>(ch) : '_';
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
+  return out;
+}
+
+Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugin_dirs) {
+  Runtime rt;
+  engine::HttpOptions ho;
+  ho.user_agent = config.run.user_agent.empty()
+                      ? std::string("ISV|spsync|spsync/") + engine::kVersion
+                      : config.run.user_agent;
+  ho.connect_timeout = std::chrono::seconds(config.run.connect_timeout_s);
+  ho.read_timeout = std::chrono::seconds(config.run.read_timeout_s);
+  ho.insecure_hosts = {config.run.insecure_hosts.begin(), config.run.insecure_hosts.end()};
+  ho.ca_file = config.run.ca_file;
+  for (const auto& h : ho.insecure_hosts)
+    spdlog::warn("TLS certificates of host '{}' are NOT verified (run.insecureHosts)", h);
+  rt.http = std::make_shared<engine::HttpClient>(ho);
+  rt.gate = std::make_shared<engine::ThrottleGate>();
+  engine::ClientOptions co;
+  co.site_url = config.site_url;
+  co.on_throttled = [](std::chrono::milliseconds wait, int status) {
+    spdlog::warn("SharePoint throttled a request (HTTP {}); pausing requests to the site for {} ms",
+                 status, wait.count());
+  };
+  rt.client = std::make_shared<engine::SharePointClient>(co, rt.http,
+                                                         MakeCredentials(config, rt.http), rt.gate);
+  std::vector<std::filesystem::path> dirs(plugin_dirs.begin(), plugin_dirs.end());
+  for (const auto& d : config.plugin_dirs) dirs.emplace_back(d);
+  rt.finder = std::make_unique<plugins::PluginFinder>(dirs);
+  rt.config = std::move(config);
+  return rt;
+}
+
+std::unique_ptr<engine::Sink> OpenSink(Runtime& rt, const std::string& name) {
+  const auto& entry = rt.config.sinks.at(name);
+  auto plugin = rt.finder->Load(entry.plugin);
+  auto problems = plugins::ValidateOptions(*plugin, entry.options);
+  if (!problems.empty()) {
+    std::string msg = rt.config.path + ": `sinks." + name + "`:";
+    for (const auto& p : problems) msg += "\n  " + p;
+    throw engine::ConfigError(msg);
+  }
+  return plugin->Open(entry.options);
+}
+
+PairLock::PairLock(const std::string& work_dir, const std::string& entity,
+                   const std::string& sink) {
+  std::filesystem::path dir = std::filesystem::path(work_dir) / "locks";
+  std::filesystem::create_directories(dir);
+  std::string file =
+      (dir / (SafeComponent(entity) + "--" + SafeComponent(sink) + ".lock")).string();
+  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd_ < 0) return;
+  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd_);
+    fd_ = -1;
+  }
+}
+
+PairLock::~PairLock() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+}  // namespace spsync::cli

@@ -1,0 +1,222 @@
+#include "session_runner.hpp"
+
+#include "commands.hpp"
+
+#include <Poco/JSON/Object.h>
+#include <spdlog/spdlog.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <sstream>
+#include <thread>
+
+namespace spsync::cli {
+
+namespace {
+
+struct Pair {
+  const engine::EntityEntry* entity;
+  std::string sink;
+};
+
+// Live progress on a terminal: one line, redrawn, listing running sessions.
+class ProgressLine {
+ public:
+  explicit ProgressLine(bool enabled) : enabled_(enabled) {}
+  void Update(const std::string& key, int64_t done, int64_t total) {
+    if (!enabled_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    auto now = std::chrono::steady_clock::now();
+    auto& s = sessions_[key];
+    if (s.done == 0) s.started = now;
+    s.done = done;
+    s.total = total;
+    if (now - last_draw_ < std::chrono::milliseconds(200)) return;
+    last_draw_ = now;
+    std::string line;
+    for (const auto& [k, v] : sessions_) {
+      double secs = std::chrono::duration<double>(now - v.started).count();
+      double rate = secs > 0 ? v.done / secs : 0;
+      char buf[200];
+      std::snprintf(buf, sizeof(buf), "%s %lld/%lld %.0f/s ETA %.0fs  ", k.c_str(),
+                    static_cast<long long>(v.done), static_cast<long long>(v.total), rate,
+                    rate > 0 && v.total > v.done ? (v.total - v.done) / rate : 0.0);
+      line += buf;
+    }
+    std::fprintf(stderr, "\r\033[K%s", line.c_str());
+    std::fflush(stderr);
+  }
+  void Done(const std::string& key) {
+    if (!enabled_) return;
+    std::lock_guard<std::mutex> lock(mu_);
+    sessions_.erase(key);
+    std::fprintf(stderr, "\r\033[K");
+    std::fflush(stderr);
+  }
+
+ private:
+  struct S {
+    int64_t done = 0, total = 0;
+    std::chrono::steady_clock::time_point started;
+  };
+  bool enabled_;
+  std::mutex mu_;
+  std::map<std::string, S> sessions_;
+  std::chrono::steady_clock::time_point last_draw_{};
+};
+
+void FireIncident(Runtime& rt, const engine::SessionResult& r) {
+  spdlog::error("[{}/{}] INCIDENT: {} consecutive failed sessions; last error: {}", r.entity,
+                r.sink, r.failed_sessions, r.error);
+  const auto& run = rt.config.run;
+  if (!run.incident_command.empty()) {
+    pid_t pid = fork();
+    if (pid == 0) {
+      setenv("SPSYNC_ENTITY", r.entity.c_str(), 1);
+      setenv("SPSYNC_SINK", r.sink.c_str(), 1);
+      setenv("SPSYNC_FAILED_SESSIONS", std::to_string(r.failed_sessions).c_str(), 1);
+      setenv("SPSYNC_ERROR", r.error.c_str(), 1);
+      execl("/bin/sh", "sh", "-c", run.incident_command.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    int status = 0;
+    if (pid > 0) waitpid(pid, &status, 0);
+    if (pid < 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+      spdlog::error("incident command failed (exit status {})",
+                    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+  }
+  if (!run.incident_webhook.empty()) {
+    Poco::JSON::Object o;
+    o.set("entity", r.entity);
+    o.set("sink", r.sink);
+    o.set("failedSessions", r.failed_sessions);
+    o.set("error", r.error);
+    std::ostringstream body;
+    o.stringify(body);
+    engine::HttpRequest req;
+    req.method = "POST";
+    req.url = run.incident_webhook;
+    req.headers = {{"Content-Type", "application/json"}};
+    req.body = body.str();
+    try {
+      auto resp = rt.http->Send(req);
+      if (resp.status >= 300) spdlog::error("incident webhook answered HTTP {}", resp.status);
+    } catch (const std::exception& e) {
+      spdlog::error("incident webhook failed: {}", e.what());
+    }
+  }
+}
+
+}  // namespace
+
+RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Deadline& deadline) {
+  std::vector<Pair> pairs;
+  for (const auto& name : request.entities) {
+    bool known = false;
+    for (const auto& e : rt.config.entities) known |= e.entity.name == name;
+    if (!known)
+      throw engine::ConfigError(rt.config.path + ": no entity named \"" + name +
+                                "\" (see `entities`)");
+  }
+  for (const auto& e : rt.config.entities) {
+    if (!request.entities.empty() && std::find(request.entities.begin(), request.entities.end(),
+                                               e.entity.name) == request.entities.end())
+      continue;
+    for (const auto& s : e.sinks) pairs.push_back({&e, s});
+  }
+
+  RunReport report;
+  std::mutex mu;
+  std::atomic<size_t> next{0};
+  ProgressLine progress(request.progress);
+  auto worker = [&] {
+    while (true) {
+      size_t i = next++;
+      if (i >= pairs.size()) return;
+      const Pair& p = pairs[i];
+      const std::string key = p.entity->entity.name + "/" + p.sink;
+      engine::SessionResult r;
+      r.entity = p.entity->entity.name;
+      r.sink = p.sink;
+      PairLock lock(rt.config.run.work_dir, r.entity, r.sink);
+      if (!lock.acquired()) {
+        spdlog::warn("[{}] skipped: another spsync run is syncing this pair right now", key);
+        std::lock_guard<std::mutex> g(mu);
+        report.skipped++;
+        continue;
+      }
+      try {
+        auto sink = OpenSink(rt, p.sink);
+        engine::SessionOptions so;
+        so.force_full = request.full;
+        so.reconcile = request.reconcile;
+        so.sink_name = p.sink;
+        so.incident_after_fails = rt.config.run.incident_after_fails;
+        so.dead_letter_file = (std::filesystem::path(rt.config.run.work_dir) / "dead-letter" /
+                               (SafeComponent(r.entity) + "--" + SafeComponent(p.sink) + ".ndjson"))
+                                  .string();
+        engine::SessionEvents ev;
+        ev.progress = [&progress, key](int64_t done, int64_t total) {
+          progress.Update(key, done, total);
+        };
+        ev.fallback_to_full = [key](const std::string& why) {
+          spdlog::warn("[{}] falling back to a full sync: {}", key, why);
+        };
+        engine::SyncSession session(*rt.client, *sink, p.entity->entity, so, ev);
+        r = session.Run(deadline);
+        progress.Done(key);
+      } catch (const std::exception& e) {
+        r.outcome = engine::Outcome::kFailed;
+        r.error = e.what();
+      }
+      if (r.outcome == engine::Outcome::kFailed)
+        spdlog::error("[{}] session failed: {}", key, r.error);
+      if (r.incident) FireIncident(rt, r);
+      std::lock_guard<std::mutex> g(mu);
+      report.results.push_back(std::move(r));
+    }
+  };
+  std::vector<std::thread> threads;
+  int n = std::max(1, std::min<int>(rt.config.run.parallel, static_cast<int>(pairs.size())));
+  for (int i = 0; i < n; ++i) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+
+  bool failed = false, partial = report.skipped > 0, incident = false;
+  for (const auto& r : report.results) {
+    failed |= r.outcome == engine::Outcome::kFailed;
+    partial |= r.outcome == engine::Outcome::kPartial;
+    incident |= r.incident;
+  }
+  report.exit_code = incident  ? kExitIncident
+                     : failed  ? kExitFailed
+                     : partial ? kExitPartial
+                               : kExitOk;
+  return report;
+}
+
+std::string FormatReport(const RunReport& report) {
+  std::string out;
+  for (const auto& r : report.results) {
+    char buf[512];
+    std::snprintf(buf, sizeof(buf),
+                  "%-20s -> %-10s %-9s mode=%-11s upserted=%lld deleted=%lld rejected=%lld %.1fs",
+                  r.entity.c_str(), r.sink.c_str(), engine::OutcomeName(r.outcome),
+                  engine::ModeName(r.mode), static_cast<long long>(r.upserted),
+                  static_cast<long long>(r.deleted), static_cast<long long>(r.rejected),
+                  r.elapsed.count() / 1000.0);
+    out += buf;
+    if (r.fell_back_to_full) out += " (fell back to a full sync)";
+    if (!r.error.empty()) out += "\n    " + r.error;
+    out += "\n";
+  }
+  if (report.skipped > 0)
+    out += std::to_string(report.skipped) + " pair(s) skipped: another run holds their lock\n";
+  return out;
+}
+
+}  // namespace spsync::cli

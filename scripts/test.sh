@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The README's second command and CI's only step: install what is missing,
+# check formatting, then build and run the whole suite twice: release, and
+# under AddressSanitizer + UndefinedBehaviorSanitizer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/setup.sh
+scripts/check-format.sh
+export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
+jobs=$(nproc)
+for preset in release asan; do
+  echo "==== $preset: build"
+  cmake --preset "$preset" >/dev/null
+  cmake --build --preset "$preset" -j"$jobs"
+  echo "==== $preset: test"
+  ctest --preset "$preset" -j"$jobs"
+done
