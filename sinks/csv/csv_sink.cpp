@@ -652,7 +652,8 @@ class CsvSink : public spsync::sdk::Sink {
     Flush();
     if (fd_ >= 0 && ::fdatasync(fd_) != 0) throw Retryable(Errno("csv sink: fdatasync"));
     std::string json =
-        "{\n  \"format\": 1,\n  \"file\": " + JsonString(FileName(file_index_)) +
+        "{\n  \"format\": 1,\n  \"file\": " +
+        JsonString(file_index_ == 0 ? "" : FileName(file_index_)) +
         ",\n  \"fileIndex\": " + std::to_string(file_index_) +
         ",\n  \"offset\": " + std::to_string(offset_) + ",\n  \"seq\": " + std::to_string(seq_) +
         ",\n  \"header\": " + JsonString(header_) +

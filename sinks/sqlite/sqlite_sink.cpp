@@ -210,6 +210,9 @@ class SqliteSink : public spsync::sdk::Sink {
 
   std::string LoadState(std::string_view entity) override {
     if (entity.find('\0') != std::string_view::npos) throw Fatal("entity name contains NUL");
+    // Re-binding discards whatever the previous binding did not persist,
+    // rather than committing it later under another entity's state.
+    if (sqlite3_get_autocommit(db_) == 0) Exec("ROLLBACK");
     entity_ = std::string(entity);
     bound_ = true;
     table_ = table_option_.empty() ? entity_ : table_option_;

@@ -439,5 +439,43 @@ TEST_F(CsvSinkTest, KillAtAnyInstantLeavesExactlyThePersistedRows) {
   EXPECT_GT(last_seen, 0) << "the child never got to persist";
 }
 
+// Killed while persist() writes a large state.json: either the old state
+// and rows or the new ones survive, and the leftover temp file is ignored.
+TEST_F(CsvSinkTest, KillInTheMiddleOfPersistKeepsRowsAndStateTogether) {
+  SchemaHolder schema("orders", {{"Title", "Title", "Text", SPSYNC_VALUE_TEXT}});
+  const std::string big = "two" + std::string(16 << 20, 'z');
+  int old_outcomes = 0;
+  for (useconds_t delay : {0u, 1000u, 5000u, 20000u, 200000u}) {
+    fs::remove_all(root_);
+    RunChildKillAtSignal(delay, [&](auto signal) {
+      Instance inst = OpenBegun(schema);
+      Batch a, b;
+      for (int64_t id = 1; id <= 100; ++id) a.Add({id, {V::Text("A")}});
+      for (int64_t id = 101; id <= 200; ++id) b.Add({id, {V::Text("B")}});
+      if (!inst.Upsert(a.items()).ok() || !inst.Persist("one").ok()) _exit(5);
+      if (!inst.Upsert(b.items()).ok()) _exit(6);
+      signal();
+      if (!inst.Persist(big).ok()) _exit(7);
+    });
+    std::string state;
+    {
+      Instance inst = plugin().MustOpen(Config());
+      ASSERT_TRUE(inst.LoadState("orders", &state).ok());
+    }
+    EXPECT_FALSE(fs::exists(Folder() + "/state.json.tmp"));
+    auto rows = Rows("changes-000001.csv");
+    if (state == "one") {
+      ++old_outcomes;
+      EXPECT_EQ(rows->size(), 101u) << "delay " << delay;
+    } else {
+      EXPECT_EQ(state, big) << "delay " << delay;
+      EXPECT_EQ(rows->size(), 201u) << "delay " << delay;
+    }
+    for (size_t r = 1; r < rows->size(); ++r)
+      EXPECT_EQ(Cell(rows, r, 3), std::to_string(r)) << "delay " << delay;
+  }
+  EXPECT_GE(old_outcomes, 1);
+}
+
 }  // namespace
 }  // namespace spsync::test

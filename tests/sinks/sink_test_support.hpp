@@ -338,4 +338,35 @@ void RunChildKillAfter(useconds_t delay_us, Fn&& child) {
   ASSERT_TRUE(WIFSIGNALED(status)) << "child ended before the kill, status " << status;
 }
 
+// Runs `child(signal)` in a forked process. The child calls signal() just
+// before the step to interrupt (a persist); the parent SIGKILLs it `after_us`
+// later. After its work the child waits to be killed, so it always dies by
+// SIGKILL, whether or not the step finished in time.
+template <typename Fn>
+void RunChildKillAtSignal(useconds_t after_us, Fn&& child) {
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    auto signal = [&] {
+      char c = 'x';
+      if (write(fds[1], &c, 1) != 1) _exit(8);
+    };
+    child(signal);
+    for (;;) pause();
+  }
+  close(fds[1]);
+  char c = 0;
+  ssize_t n = read(fds[0], &c, 1);
+  close(fds[0]);
+  if (n == 1) usleep(after_us);
+  kill(pid, SIGKILL);
+  int status = 0;
+  ASSERT_EQ(waitpid(pid, &status, 0), pid);
+  ASSERT_EQ(n, 1) << "the child failed before reaching the step, status " << status;
+  ASSERT_TRUE(WIFSIGNALED(status)) << "status " << status;
+}
+
 }  // namespace spsync::test

@@ -424,5 +424,39 @@ TEST_F(SqliteSinkTest, KillAtAnyInstantNeverSeparatesDataFromState) {
   EXPECT_EQ(check->getObject(0)->getValue<std::string>("integrity_check"), "ok");
 }
 
+// Killed while persist() writes a large state and commits: either the old
+// (data, state) pair or the new one survives, never a mix.
+TEST_F(SqliteSinkTest, KillInTheMiddleOfPersistKeepsDataAndStateTogether) {
+  SchemaHolder schema("orders", {{"Title", "Title", "Text", SPSYNC_VALUE_TEXT}});
+  const std::string big = "two" + std::string(16 << 20, 'z');
+  int old_outcomes = 0;
+  for (useconds_t delay : {0u, 1000u, 5000u, 20000u, 200000u}) {
+    fs::remove_all(fs::path(db_).parent_path());
+    RunChildKillAtSignal(delay, [&](auto signal) {
+      Instance inst = OpenBegun(schema);
+      Batch a, b;
+      for (int64_t id = 1; id <= 100; ++id) a.Add({id, {V::Text("A")}});
+      for (int64_t id = 1; id <= 200; ++id) b.Add({id, {V::Text("B")}});
+      if (!inst.Upsert(a.items()).ok() || !inst.Persist("one").ok()) _exit(5);
+      if (!inst.Upsert(b.items()).ok()) _exit(6);
+      signal();
+      if (!inst.Persist(big).ok()) _exit(7);
+    });
+    std::string state;
+    { Instance inst = OpenBegun(schema, {}, &state); }
+    if (state == "one") {
+      ++old_outcomes;
+      EXPECT_EQ(Count("SELECT count(*) n FROM orders"), 100) << "delay " << delay;
+      EXPECT_EQ(Count("SELECT count(*) n FROM orders WHERE Title = 'A'"), 100) << "delay " << delay;
+    } else {
+      EXPECT_EQ(state, big) << "delay " << delay;
+      EXPECT_EQ(Count("SELECT count(*) n FROM orders"), 200) << "delay " << delay;
+      EXPECT_EQ(Count("SELECT count(*) n FROM orders WHERE Title = 'B'"), 200) << "delay " << delay;
+    }
+  }
+  // With no delay the kill lands while the 16 MiB state is being written.
+  EXPECT_GE(old_outcomes, 1);
+}
+
 }  // namespace
 }  // namespace spsync::test
