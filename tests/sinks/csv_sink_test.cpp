@@ -410,7 +410,7 @@ TEST_F(CsvSinkTest, KillAtAnyInstantLeavesExactlyThePersistedRows) {
   std::mt19937 rng(777);
   int64_t last_seen = 0;
   for (int round = 0; round < 6; ++round) {
-    RunChildKillAfter(20000 + rng() % 60000, [&] {
+    RunChildKillAfter(30000 + rng() % 100000, [&] {
       Instance inst = plugin().MustOpen(Config({{"rotateBytes", "4000"}}));
       std::string state;
       if (!inst.LoadState("orders", &state).ok() || !inst.Begin(schema.get()).ok()) _exit(5);
