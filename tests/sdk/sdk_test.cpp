@@ -8,6 +8,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstddef>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -67,6 +69,61 @@ TEST(SdkAbi, PluginBuiltAgainstFrozenV10HeaderLoadsAndRuns) {
   auto again = plugin->Open({});
   ASSERT_TRUE(again->LoadState("orders", &state).ok());
   EXPECT_EQ(state, "cursor=42");
+}
+
+TEST(SdkAbi, PluginFromANewerMinorLoadsAndItsExtraMembersAreIgnored) {
+  ::unsetenv("SPSYNC_TEST_VTABLE");
+  auto plugin = LoadedPlugin::Load(TestSink("vtable"));
+  EXPECT_EQ(plugin->info().abi_version, SPSYNC_SINK_ABI_MAKE(1, 9));
+  EXPECT_EQ(plugin->info().description, "");  // NULL description reads as empty
+  EXPECT_EQ(plugin->vtable().struct_size, sizeof(spsync_sink_vtable));
+  EXPECT_TRUE(plugin->options().empty());
+  auto sink = plugin->Open({});
+  std::string state;
+  ASSERT_TRUE(sink->LoadState("orders", &state).ok());
+  EXPECT_EQ(state, "future");
+  auto check = sink->Check();
+  EXPECT_TRUE(check.ok());
+  EXPECT_EQ(check.message, "future sink reachable");
+}
+
+// Loads the vtable test sink in `mode`, expecting a PluginError.
+std::string VtableError(const char* mode) {
+  ::setenv("SPSYNC_TEST_VTABLE", mode, 1);
+  std::string error = LoadError(TestSink("vtable"));
+  ::unsetenv("SPSYNC_TEST_VTABLE");
+  return error;
+}
+
+TEST(SdkAbi, VtableSmallerThanAbi10IsRefused) {
+  EXPECT_EQ(VtableError("small"),
+            "plugin " + TestSink("vtable").string() +
+                " returned a vtable of 24 bytes; sink ABI 1.0 needs at least " +
+                std::to_string(offsetof(spsync_sink_vtable, close) + 8));
+}
+
+TEST(SdkAbi, NullRequiredCallbacksAreListed) {
+  EXPECT_EQ(VtableError("missing"), "plugin " + TestSink("vtable").string() +
+                                        " has an invalid vtable: required members are NULL: open, "
+                                        "persist");
+}
+
+TEST(SdkAbi, CapabilityWithoutItsCallbackIsRefused) {
+  EXPECT_EQ(VtableError("caps"), "plugin " + TestSink("vtable").string() +
+                                     " has an invalid vtable: required members are NULL: "
+                                     "delete_ranges (declared by capability), snapshot (declared "
+                                     "by capability)");
+}
+
+TEST(SdkAbi, RefusedNegotiationShowsThePluginsMessage) {
+  EXPECT_EQ(VtableError("refuse"), "plugin " + TestSink("vtable").string() +
+                                       " refused to load (FATAL from spsync_sink_entry): licence "
+                                       "file not found");
+}
+
+TEST(SdkAbi, AcceptanceWithoutVtableIsRefused) {
+  EXPECT_EQ(VtableError("no_vtable"),
+            "plugin " + TestSink("vtable").string() + " accepted ABI 1.9 but returned no vtable");
 }
 
 TEST(SdkAbi, NewerMajorIsRefusedNamingBothVersions) {

@@ -36,7 +36,9 @@ spsync_add_test_sink(noentry SOURCES ${_sinks}/noentry_sink.c)
 spsync_add_test_sink(bad SOURCES ${_sinks}/bad_sink.c)
 spsync_add_test_sink(throwing SOURCES ${_sinks}/throwing_sink.cpp)
 spsync_add_test_sink(memory SOURCES ${_sinks}/memory_sink.cpp)
+spsync_add_test_sink(vtable SOURCES ${_sinks}/vtable_sink.c)
 
 add_custom_target(spsync_test_sinks DEPENDS
   spsync_test_sink_abi10 spsync_test_sink_major2 spsync_test_sink_noentry
-  spsync_test_sink_bad spsync_test_sink_throwing spsync_test_sink_memory)
+  spsync_test_sink_bad spsync_test_sink_throwing spsync_test_sink_memory
+  spsync_test_sink_vtable)
