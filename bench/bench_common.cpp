@@ -1,0 +1,314 @@
+#include "bench_common.hpp"
+
+#include <spsync/engine/credentials.hpp>
+#include <spsync/engine/http_client.hpp>
+#include <spsync/engine/schema.hpp>
+#include <spsync/plugins/loaded_plugin.hpp>
+#include <spsync/plugins/plugin_finder.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <unordered_set>
+
+#ifndef SPSYNC_PLUGIN_BUILD_DIR
+#error "SPSYNC_PLUGIN_BUILD_DIR must be defined by the build"
+#endif
+
+namespace spsync::bench {
+namespace {
+
+bool EnvFlag(const char* name) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' && std::strcmp(v, "0") != 0;
+}
+
+std::atomic<bool> g_huge{false};
+
+}  // namespace
+
+bool SmokeMode() {
+  static const bool on = EnvFlag("SPSYNC_BENCH_SMOKE");
+  return on;
+}
+bool HugeMode() {
+  return g_huge.load() || EnvFlag("SPSYNC_BENCH_HUGE");
+}
+void SetHugeMode(bool on) {
+  g_huge = on;
+}
+bool GzipMode() {
+  static const bool on = EnvFlag("SPSYNC_BENCH_GZIP");
+  return on;
+}
+
+int64_t Scaled(int64_t n) {
+  if (!SmokeMode()) return n;
+  // 1M -> 20k, 100k -> 5k, 10k changes -> 1k.
+  if (n >= 1000000) return 20000;
+  if (n >= 100000) return 5000;
+  if (n >= 10000) return 1000;
+  return n;
+}
+
+std::vector<int64_t> FullSizes() {
+  std::vector<int64_t> sizes = {Scaled(1000000)};
+  if (HugeMode() && !SmokeMode()) sizes.push_back(10000000);
+  return sizes;
+}
+
+std::string PluginDir() {
+  if (const char* v = std::getenv("SPSYNC_BENCH_PLUGIN_DIR"); v != nullptr && *v != '\0') return v;
+  return SPSYNC_PLUGIN_BUILD_DIR;
+}
+
+std::string MakeTempDir(const std::string& tag) {
+  const char* base = std::getenv("TMPDIR");
+  std::string tmpl = std::string(base != nullptr && *base != '\0' ? base : "/tmp") +
+                     "/spsync-bench-" + tag + "-XXXXXX";
+  std::vector<char> buf(tmpl.begin(), tmpl.end());
+  buf.push_back('\0');
+  if (::mkdtemp(buf.data()) == nullptr)
+    throw std::runtime_error("mkdtemp failed: " + std::string(std::strerror(errno)));
+  return buf.data();
+}
+
+void RemoveTree(const std::string& path) {
+  std::error_code ec;
+  std::filesystem::remove_all(path, ec);
+}
+
+std::unique_ptr<emulator::Emulator> StartEmulator(int64_t items, uint64_t seed) {
+  emulator::Options o;
+  o.lists = {{kList, items}};
+  o.seed = seed;
+  auto emu = std::make_unique<emulator::Emulator>(o);
+  emu->Start();
+  return emu;
+}
+
+std::unique_ptr<engine::SharePointClient> MakeClient(const std::string& site_url) {
+  engine::HttpOptions http;
+  http.gzip = GzipMode();
+  engine::ClientOptions opts;
+  opts.site_url = site_url;
+  return std::make_unique<engine::SharePointClient>(
+      opts, std::make_shared<engine::HttpClient>(http), engine::NoCredentials(),
+      std::make_shared<engine::ThrottleGate>());
+}
+
+engine::EntityConfig Entity() {
+  engine::EntityConfig e;
+  e.name = "big";
+  e.list = kList;
+  return e;
+}
+
+std::unique_ptr<engine::Sink> OpenSink(
+    const std::string& name, const std::vector<std::pair<std::string, std::string>>& cfg) {
+  plugins::PluginFinder finder({std::filesystem::path(PluginDir())});
+  auto plugin = finder.Load(name);
+  plugins::SinkConfig config(cfg.begin(), cfg.end());
+  return plugin->Open(config);
+}
+
+engine::SessionResult RunSession(engine::SharePointClient& client, engine::Sink& sink,
+                                 engine::SessionOptions options, engine::SessionEvents events) {
+  if (options.sink_name.empty()) options.sink_name = sink.info().name;
+  engine::SyncSession session(client, sink, Entity(), options, std::move(events));
+  engine::SessionResult r = session.Run(engine::Deadline());
+  if (r.outcome != engine::Outcome::kComplete)
+    throw std::runtime_error(std::string("session ") + engine::OutcomeName(r.outcome) + ": " +
+                             r.error);
+  return r;
+}
+
+std::unique_ptr<engine::EntitySchema> BuildSchema(engine::SharePointClient& client,
+                                                  const std::string& list_id) {
+  engine::Deadline deadline;
+  auto fields = client.GetFields(list_id, deadline);
+  std::vector<engine::SchemaField> selected;
+  std::unordered_set<std::string> seen;
+  for (const auto& f : fields) {
+    engine::SchemaField m = engine::MapField(f);
+    if (engine::IsSystemKey(m.key) || engine::IsSystemKey(f.internal_name)) continue;
+    if (!seen.insert(m.key).second) continue;
+    selected.push_back(std::move(m));
+  }
+  return std::make_unique<engine::EntitySchema>("big", list_id, kList, std::move(selected));
+}
+
+std::string FirstItemsUrl(engine::SharePointClient& client, const std::string& list_id,
+                          const engine::EntitySchema& schema, int top) {
+  return client.ListApi(list_id) +
+         "/items?%24select=" + engine::EncodeQueryValue(schema.SelectClause()) +
+         "&%24orderby=ID&%24top=" + std::to_string(top);
+}
+
+double PeakRssMb() {
+  std::ifstream in("/proc/self/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmHWM:", 0) == 0) return std::strtod(line.c_str() + 6, nullptr) / 1024.0;
+  }
+  return 0;
+}
+
+std::vector<int64_t> LiveIds(const emulator::Emulator& emu) {
+  std::vector<int64_t> ids;
+  ids.reserve(static_cast<size_t>(emu.ItemCount(kList)));
+  emu.ForEachLiveItem(kList, [&](int64_t id, std::string_view) { ids.push_back(id); });
+  return ids;
+}
+
+// ---- child process ------------------------------------------------------
+
+ChildResult RunSyncInChild(const std::string& site_url, const std::string& sink,
+                           const std::string& path, bool force_full, bool reconcile) {
+  int fds[2];
+  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
+  std::string exe = std::filesystem::read_symlink("/proc/self/exe").string();
+  std::string fd = std::to_string(fds[1]);
+  std::vector<std::string> args = {exe,
+                                   "--spsync-child",
+                                   fd,
+                                   site_url,
+                                   sink,
+                                   path,
+                                   force_full ? "1" : "0",
+                                   reconcile ? "1" : "0"};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::close(fds[0]);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(fds[1]);
+  std::string out;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  ::close(fds[0]);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    throw std::runtime_error("child sync failed (status " + std::to_string(status) + "): " + out);
+  ChildResult r;
+  std::istringstream in(out);
+  in >> r.elapsed_ms >> r.requests >> r.bytes >> r.upserted >> r.deleted >> r.peak_rss_mb >>
+      r.outcome;
+  if (!in) throw std::runtime_error("child sync printed '" + out + "'");
+  return r;
+}
+
+int ChildMain(int argc, char** argv) {
+  if (argc < 8) return 2;
+  int fd = std::atoi(argv[2]);
+  std::string site = argv[3], sink_name = argv[4], path = argv[5];
+  engine::SessionOptions options;
+  options.force_full = std::strcmp(argv[6], "1") == 0;
+  options.reconcile = std::strcmp(argv[7], "1") == 0;
+  std::string report;
+  int rc = 0;
+  try {
+    auto client = MakeClient(site);
+    std::vector<std::pair<std::string, std::string>> cfg;
+    if (sink_name == "csv")
+      cfg = {{"dir", path}};
+    else
+      cfg = {{"path", path}};
+    auto sink = OpenSink(sink_name, cfg);
+    auto t0 = std::chrono::steady_clock::now();
+    auto r = RunSession(*client, *sink, options);
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    sink.reset();
+    std::ostringstream o;
+    o << ms << ' ' << client->stats().requests.load() << ' ' << client->stats().bytes.load() << ' '
+      << r.upserted << ' ' << r.deleted << ' ' << PeakRssMb() << ' '
+      << engine::OutcomeName(r.outcome) << '\n';
+    report = o.str();
+  } catch (const std::exception& e) {
+    report = std::string("error: ") + e.what() + "\n";
+    rc = 1;
+  }
+  size_t off = 0;
+  while (off < report.size()) {
+    ssize_t w = ::write(fd, report.data() + off, report.size() - off);
+    if (w <= 0) break;
+    off += static_cast<size_t>(w);
+  }
+  ::close(fd);
+  return rc;
+}
+
+// ---- summary ------------------------------------------------------------
+
+Summary& Summary::Get() {
+  static Summary s;
+  return s;
+}
+
+void Summary::Set(const std::string& key, double value) {
+  std::lock_guard lock(mu_);
+  values_[key] = value;
+}
+
+bool Summary::Has(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  return values_.count(key) != 0;
+}
+
+double Summary::Value(const std::string& key) const {
+  std::lock_guard lock(mu_);
+  auto it = values_.find(key);
+  return it == values_.end() ? 0 : it->second;
+}
+
+void Summary::Row(const std::string& key, const std::string& target, const std::string& measured,
+                  bool pass) {
+  std::lock_guard lock(mu_);
+  rows_[key] = Line{target, measured, pass};
+}
+
+std::string Fmt(double v, int decimals) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string Summary::Format() const {
+  std::lock_guard lock(mu_);
+  size_t w1 = 6, w2 = 8;
+  for (const auto& [k, l] : rows_) {
+    w1 = std::max(w1, l.target.size());
+    w2 = std::max(w2, l.measured.size());
+  }
+  auto pad = [](const std::string& s, size_t w) {
+    return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
+  };
+  std::string out = "\nspsync-bench summary (targets of issue 9)";
+  if (SmokeMode()) out += " -- SMOKE MODE: tiny lists, figures are not meaningful";
+  out += "\n" + pad("target", w1) + " | " + pad("measured", w2) + " | result\n";
+  out += std::string(w1, '-') + "-+-" + std::string(w2, '-') + "-+-------\n";
+  if (rows_.empty()) out += "(no target was measured by the selected benchmarks)\n";
+  for (const auto& [k, l] : rows_)
+    out +=
+        pad(l.target, w1) + " | " + pad(l.measured, w2) + " | " + (l.pass ? "PASS" : "MISS") + "\n";
+  return out;
+}
+
+}  // namespace spsync::bench

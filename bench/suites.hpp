@@ -1,0 +1,13 @@
+// The suites register their benchmarks at run time (sizes depend on --huge
+// and SPSYNC_BENCH_SMOKE).
+#pragma once
+
+namespace spsync::bench {
+
+void RegisterParseSuite();        // 1. page parse
+void RegisterFullSyncSuite();     // 2. + 3. full sync into SQLite, CSV, Kafka
+void RegisterDeletionsSuite();    // 4. full resync with 10% deleted, reconcile
+void RegisterIncrementalSuite();  // 5. 10,000 changes
+void RegisterMemorySuite();       // 6. peak RSS at 100k and 1M
+
+}  // namespace spsync::bench
