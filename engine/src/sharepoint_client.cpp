@@ -282,8 +282,7 @@ ListInfo SharePointClient::GetList(const std::string& ref, const Deadline& deadl
 std::vector<ListField> SharePointClient::GetFields(const std::string& list_id,
                                                    const Deadline& deadline) {
   std::string url = ListApi(list_id) +
-                    "/fields?%24select=InternalName,EntityPropertyName,Title,TypeAsString,Hidden,"
-                    "AllowMultipleValues"
+                    "/fields?%24select=InternalName,EntityPropertyName,Title,TypeAsString,Hidden"
                     "&%24filter=" +
                     EncodeQueryValue("Hidden eq false");
   std::vector<ListField> fields;
@@ -300,8 +299,10 @@ std::vector<ListField> SharePointClient::GetFields(const std::string& list_id,
       lf.title = f->optValue<std::string>("Title", lf.internal_name);
       lf.type = f->optValue<std::string>("TypeAsString", "Text");
       lf.hidden = f->optValue<bool>("Hidden", false);
-      lf.multi = f->has("AllowMultipleValues") && !f->isNull("AllowMultipleValues") &&
-                 f->getValue<bool>("AllowMultipleValues");
+      // Multi-valued lookups and users say so in TypeAsString (LookupMulti,
+      // UserMulti); AllowMultipleValues exists only on SP.FieldLookup, and
+      // selecting it on the fields collection is an error.
+      lf.multi = lf.type == "LookupMulti" || lf.type == "UserMulti";
       if (!lf.internal_name.empty()) fields.push_back(std::move(lf));
     }
   });

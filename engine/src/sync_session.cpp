@@ -97,6 +97,16 @@ void SyncSession::Impl::Prepare() {
   for (const auto& f : fields) {
     SchemaField m = MapField(f);
     if (IsSystemKey(m.key) || IsSystemKey(f.internal_name)) continue;
+    // Computed fields (ContentType, LinkTitle, DocIcon, ...) are display
+    // constructs: SharePoint refuses them in a plain $select.
+    if (f.type == "Computed") {
+      if (wanted.count(f.internal_name) || wanted.count(f.entity_name) || wanted.count(f.title))
+        throw SharePointError(
+            ErrorKind::kNotFound, 0, "",
+            "entity '" + entity_.name + "': field '" + f.internal_name +
+                "' in `select` is a Computed field, which SharePoint cannot return as a value");
+      continue;
+    }
     if (!wanted.empty() && !wanted.count(f.internal_name) && !wanted.count(f.entity_name) &&
         !wanted.count(m.key) && !wanted.count(f.title))
       continue;
