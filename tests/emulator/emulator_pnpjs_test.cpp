@@ -1,0 +1,54 @@
+// Runs the PnPjs fidelity script (tests/emulator/pnpjs_fidelity.mjs) with
+// Node against the emulator binary, started the way the demo starts it.
+#include <sys/wait.h>
+
+#include <array>
+#include <csignal>
+#include <cstdio>
+
+#include "emulator_test_support.hpp"
+
+namespace spsync::emulator::testing {
+namespace {
+
+TEST(EmulatorPnPjs, ReadsPagesWritesAndGetsChanges) {
+  if (std::string(SPSYNC_NODE).empty()) GTEST_FAIL() << "node was not found at configure time";
+  int out[2];
+  ASSERT_EQ(pipe(out), 0);
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    dup2(out[1], 1);
+    close(out[0]);
+    execl(SPSYNC_EMULATOR_BIN, SPSYNC_EMULATOR_BIN, "--list", "Big=12000", "--list", "Tasks=20",
+          "--seed", "5", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(out[1]);
+  FILE* f = fdopen(out[0], "r");
+  std::array<char, 256> line{};
+  ASSERT_NE(fgets(line.data(), line.size(), f), nullptr);
+  std::string first(line.data());
+  const std::string prefix = "listening on http://127.0.0.1:";
+  ASSERT_EQ(first.rfind(prefix, 0), 0u) << first;
+  ASSERT_NE(first.find("/sites/demo\n"), std::string::npos) << first;
+  std::string site = first.substr(13, first.size() - 14);
+  std::string cmd = std::string(SPSYNC_NODE) + " " + SPSYNC_TESTS_DIR +
+                    "/emulator/pnpjs_fidelity.mjs " + site + " Big 12000 2>&1";
+  FILE* node = popen(cmd.c_str(), "r");
+  ASSERT_NE(node, nullptr);
+  std::string output;
+  while (fgets(line.data(), line.size(), node)) output += line.data();
+  int rc = pclose(node);
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  fclose(f);
+  EXPECT_EQ(rc, 0) << output;
+  EXPECT_NE(output.find("ok: 12000 items in 3 pages"), std::string::npos) << output;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
+      << "emulator did not stop cleanly on SIGTERM";
+}
+
+}  // namespace
+}  // namespace spsync::emulator::testing
