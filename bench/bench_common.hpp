@@ -44,6 +44,8 @@ constexpr const char* kList = "Big";
 std::unique_ptr<emulator::Emulator> StartEmulator(int64_t items, uint64_t seed = 42);
 std::unique_ptr<engine::SharePointClient> MakeClient(const std::string& site_url);
 engine::EntityConfig Entity();
+// The columns the benchmarks sync (EntityConfig.select).
+const std::vector<std::string>& SelectedFields();
 
 // Opens a sink over the plugin ABI (libspsync-sink-<name>.so in PluginDir()).
 std::unique_ptr<engine::Sink> OpenSink(const std::string& name,

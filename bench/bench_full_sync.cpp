@@ -169,6 +169,8 @@ class KafkaMock {
   KafkaMock() {
     char err[512];
     rd_kafka_conf_t* conf = rd_kafka_conf_new();
+    // The handle only hosts the mock cluster: silence its "no bootstrap.servers" notice.
+    rd_kafka_conf_set(conf, "log_level", "3", err, sizeof err);
     rk_ = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof err);
     if (rk_ == nullptr) throw std::runtime_error(std::string("rd_kafka_new: ") + err);
     mc_ = rd_kafka_mock_cluster_new(rk_, 1);

@@ -23,8 +23,18 @@ struct PageFixture {
   std::unique_ptr<engine::EntitySchema> schema;
   size_t items = 0;
 };
+const PageFixture& LoadPage();
 
-const PageFixture& Page() {
+const PageFixture* Page(benchmark::State& state) {
+  try {
+    return &LoadPage();
+  } catch (const std::exception& e) {
+    state.SkipWithError(e.what());
+    return nullptr;
+  }
+}
+
+const PageFixture& LoadPage() {
   static const PageFixture page = [] {
     PageFixture f;
     auto emu = StartEmulator(2 * kPageItems);
@@ -72,7 +82,9 @@ void Finish(benchmark::State& state, const PageFixture& p, double seconds, const
 }
 
 void BM_PageParse_Engine(benchmark::State& state) {
-  const PageFixture& p = Page();
+  const PageFixture* pp = Page(state);
+  if (pp == nullptr) return;
+  const PageFixture& p = *pp;
   engine::ItemPageParser parser(*p.schema);
   engine::ItemPage page;
   page.body.reserve(p.body.size() + simdjson::SIMDJSON_PADDING);
@@ -86,7 +98,9 @@ void BM_PageParse_Engine(benchmark::State& state) {
 }
 
 void BM_PageParse_SimdjsonDom(benchmark::State& state) {
-  const PageFixture& p = Page();
+  const PageFixture* pp = Page(state);
+  if (pp == nullptr) return;
+  const PageFixture& p = *pp;
   simdjson::dom::parser parser;
   simdjson::padded_string padded(p.body);
   auto t0 = std::chrono::steady_clock::now();
@@ -107,7 +121,9 @@ void BM_PageParse_SimdjsonDom(benchmark::State& state) {
 }
 
 void BM_PageParse_PocoJson(benchmark::State& state) {
-  const PageFixture& p = Page();
+  const PageFixture* pp = Page(state);
+  if (pp == nullptr) return;
+  const PageFixture& p = *pp;
   auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) {
     Poco::JSON::Parser parser;
