@@ -797,6 +797,20 @@ class CsvSink : public spsync::sdk::Sink {
     call.Message(path);
   }
 
+  // For `spsync validate --connect`: `dir` exists (or can be created) and
+  // files can be created in it.
+  void Check(Call& call) override {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) throw Fatal("csv sink: cannot create " + dir_ + ": " + ec.message());
+    const std::string probe = (fs::path(dir_) / ".spsync-check").string();
+    int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (fd < 0) throw Fatal(Errno("csv sink: cannot create files in " + dir_));
+    ::close(fd);
+    ::unlink(probe.c_str());
+    call.Message(dir_ + " is writable");
+  }
+
  private:
   std::string CurrentPath() const { return folder_ + "/" + FileName(file_index_); }
 

@@ -540,6 +540,18 @@ class SqliteSink : public spsync::sdk::Sink {
     Exec("COMMIT");
   }
 
+  // For `spsync validate --connect`: the file opened (the constructor would
+  // have failed otherwise); check it is a readable database we may write.
+  void Check(Call& call) override {
+    if (sqlite3_db_readonly(db_, "main") != 0)
+      throw Fatal("sqlite sink: " + path_ + " is read-only");
+    Stmt st;
+    Prepare(st, "SELECT count(*) FROM sqlite_master");
+    int rc = sqlite3_step(st.get());
+    if (rc != SQLITE_ROW) Fail(rc, "reading " + path_);
+    call.Message(path_ + ": SQLite " + sqlite3_libversion() + ", journal " + journal_);
+  }
+
  private:
   static std::string QuoteLiteral(std::string_view s) {
     std::string out = "'";

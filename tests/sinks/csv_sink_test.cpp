@@ -67,6 +67,14 @@ TEST_F(CsvSinkTest, DeclaresCapabilitiesAndOptions) {
   EXPECT_EQ(defaults["formulaEscape"], "true");
   EXPECT_EQ(defaults["rotateBytes"], "67108864");
   EXPECT_EQ(defaults.count("dir"), 1u);
+  Instance good = plugin().MustOpen(Config());
+  Result check = good.Check();
+  EXPECT_TRUE(check.ok()) << check.message;
+  EXPECT_TRUE(fs::is_directory(root_));
+  // A `dir` below a regular file can never be created.
+  WriteAll(tmp_ / "file", "x");
+  Instance blocked = plugin().MustOpen({{"dir", tmp_ / "file/sub"}});
+  EXPECT_EQ(blocked.Check().status, SPSYNC_FATAL);
   auto [bad, inst] = plugin().Open({{"dir", root_}, {"delimiter", "\""}});
   EXPECT_EQ(bad.status, SPSYNC_FATAL);
   EXPECT_NE(bad.message.find("delimiter"), std::string::npos);
@@ -246,6 +254,33 @@ TEST_F(CsvSinkTest, SchemaChangeStartsNewFileWithNewHeader) {
   EXPECT_EQ(Cell(r2, 0, 5), "Added");
   EXPECT_EQ(Cell(r2, 1, 1), "3");
   EXPECT_EQ(Cell(r2, 1, 5), "0.1");
+}
+
+TEST_F(CsvSinkTest, TypeChangeAloneStartsNewFileAndTabDelimiterWorks) {
+  SchemaHolder v1("orders", {{"Code", "Code", "Text", SPSYNC_VALUE_TEXT}});
+  SchemaHolder v2("orders", {{"Code", "Code", "Integer", SPSYNC_VALUE_INTEGER}});
+  {
+    Instance inst = OpenBegun(v1, {{"delimiter", "tab"}});
+    Batch b({{1, {V::Text("a\tb")}}});
+    ASSERT_TRUE(inst.Upsert(b.items()).ok());
+    ASSERT_TRUE(inst.Persist("1").ok());
+  }
+  {
+    Instance inst = OpenBegun(v2, {{"delimiter", "tab"}});
+    Batch b({{2, {V::Int(-3)}}});
+    ASSERT_TRUE(inst.Upsert(b.items()).ok());
+    ASSERT_TRUE(inst.Persist("2").ok());
+    ASSERT_TRUE(inst.Snapshot().ok());
+  }
+  EXPECT_EQ(ChangeFiles(), (std::vector<std::string>{"changes-000001.csv", "changes-000002.csv"}));
+  auto r1 = Rows("changes-000001.csv", "\t");
+  auto r2 = Rows("changes-000002.csv", "\t");
+  EXPECT_EQ(Cell(r1, 1, 4), "a\tb");
+  EXPECT_EQ(Cell(r2, 1, 4), "-3");
+  auto snap = PythonCsv(Folder() + "/snapshot.csv", "\t");
+  ASSERT_EQ(snap->size(), 3u);
+  EXPECT_EQ(Cell(snap, 1, 1), "a\tb");
+  EXPECT_EQ(Cell(snap, 2, 1), "-3");
 }
 
 TEST_F(CsvSinkTest, RotatesFilesAtRotateBytes) {

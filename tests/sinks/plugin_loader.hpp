@@ -137,6 +137,11 @@ class Instance {
     CallContext ctx;
     return ctx.Finish(vt_->snapshot(inst_, ctx.get()));
   }
+  Result Check() {
+    if (vt_->check == nullptr) throw std::logic_error("plugin has no check");
+    CallContext ctx;
+    return ctx.Finish(vt_->check(inst_, ctx.get()));
+  }
 
  private:
   const spsync_sink_vtable* vt_;

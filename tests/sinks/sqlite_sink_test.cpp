@@ -54,6 +54,10 @@ TEST_F(SqliteSinkTest, DeclaresCapabilitiesAndOptions) {
   auto [bad, inst] = plugin().Open({{"path", db_}, {"journal", "OFF"}});
   EXPECT_EQ(bad.status, SPSYNC_FATAL);
   EXPECT_NE(bad.message.find("journal"), std::string::npos) << bad.message;
+  Instance good = plugin().MustOpen(Config());
+  Result check = good.Check();
+  EXPECT_TRUE(check.ok()) << check.message;
+  EXPECT_NE(check.message.find(db_), std::string::npos) << check.message;
   auto [missing, inst2] = plugin().Open({});
   EXPECT_EQ(missing.status, SPSYNC_FATAL);
   EXPECT_NE(missing.message.find("path"), std::string::npos) << missing.message;
@@ -343,6 +347,66 @@ TEST_F(SqliteSinkTest, RejectsMalformedItemsAndKeepsTheRest) {
   ASSERT_TRUE(inst.Persist("s").ok());
   EXPECT_EQ(Count("SELECT count(*) n FROM orders WHERE id IN (1, 3)"), 2);
   EXPECT_EQ(Count("SELECT count(*) n FROM orders"), 2);
+}
+
+// Another writer holds the database's write lock: the call reports
+// RETRYABLE (nothing committed) and succeeds once the lock is released.
+TEST_F(SqliteSinkTest, LockedDatabaseIsRetryable) {
+  SchemaHolder a_schema("a", {{"Title", "Title", "Text", SPSYNC_VALUE_TEXT}});
+  SchemaHolder b_schema("b", {{"Title", "Title", "Text", SPSYNC_VALUE_TEXT}});
+  Instance a = plugin().MustOpen(Config());
+  ASSERT_TRUE(a.LoadState("a").ok());
+  ASSERT_TRUE(a.Begin(a_schema.get()).ok());  // holds the write transaction
+  Instance b = plugin().MustOpen(Config({{"busyTimeoutMs", "50"}}));
+  ASSERT_TRUE(b.LoadState("b").ok());
+  Result r = b.Begin(b_schema.get());
+  EXPECT_EQ(r.status, SPSYNC_RETRYABLE);
+  EXPECT_NE(r.message.find("locked"), std::string::npos) << r.message;
+  ASSERT_TRUE(a.Persist("a1").ok());
+  r = b.Begin(b_schema.get());
+  ASSERT_TRUE(r.ok()) << r.message;
+  Batch batch({{1, {V::Text("b row")}}});
+  ASSERT_TRUE(b.Upsert(batch.items()).ok());
+  ASSERT_TRUE(b.Persist("b1").ok());
+  EXPECT_EQ(Count("SELECT count(*) n FROM b"), 1);
+  EXPECT_EQ(Count("SELECT count(*) n FROM _spsync_state"), 2);
+}
+
+// Rollback journal instead of WAL, and Text -> Integer / Boolean -> Text
+// type changes in that mode.
+TEST_F(SqliteSinkTest, DeleteJournalAndReverseTypeChanges) {
+  {
+    SchemaHolder v1("orders", {{"Code", "Code", "Text", SPSYNC_VALUE_TEXT},
+                               {"Flag", "Flag", "Boolean", SPSYNC_VALUE_BOOLEAN}});
+    Instance inst = OpenBegun(v1, {{"journal", "delete"}});
+    Batch b({{1, {V::Text("x-1"), V::Bool(true)}}});
+    ASSERT_TRUE(inst.Upsert(b.items()).ok());
+    ASSERT_TRUE(inst.Persist("1").ok());
+  }
+  EXPECT_EQ(
+      SqliteQuery(db_, "PRAGMA journal_mode")->getObject(0)->getValue<std::string>("journal_mode"),
+      "delete");
+  SchemaHolder v2("orders", {{"Code", "Code", "Integer", SPSYNC_VALUE_INTEGER},
+                             {"Flag", "Flag", "Choice", SPSYNC_VALUE_TEXT}});
+  {
+    Instance inst = OpenBegun(v2, {{"journal", "DELETE"}});
+    EXPECT_TRUE(LogCollector::Get().Contains(SPSYNC_LOG_WARN, "from TEXT to INTEGER"));
+    EXPECT_TRUE(LogCollector::Get().Contains(SPSYNC_LOG_WARN, "from BOOLEAN to TEXT"));
+    Batch b({{2, {V::Int(77), V::Text("Maybe")}}});
+    ASSERT_TRUE(inst.Upsert(b.items()).ok());
+    ASSERT_TRUE(inst.Persist("2").ok());
+  }
+  auto rows = SqliteQuery(
+      db_, "SELECT Code, typeof(Code) tc, Flag, typeof(Flag) tf FROM orders ORDER BY id");
+  ASSERT_EQ(rows->size(), 2u);
+  EXPECT_EQ(rows->getObject(0)->getValue<std::string>("Code"), "x-1");
+  EXPECT_EQ(rows->getObject(0)->getValue<int>("Flag"), 1);
+  // The TEXT column stores the new integer as its text form; the INTEGER
+  // column keeps the new text as text: nothing is lost either way.
+  EXPECT_EQ(rows->getObject(1)->getValue<std::string>("tc"), "text");
+  EXPECT_EQ(rows->getObject(1)->getValue<std::string>("Code"), "77");
+  EXPECT_EQ(rows->getObject(1)->getValue<std::string>("tf"), "text");
+  EXPECT_EQ(rows->getObject(1)->getValue<std::string>("Flag"), "Maybe");
 }
 
 // A session killed after upserting but before persisting: on reopen the
