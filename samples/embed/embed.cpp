@@ -45,13 +45,18 @@ int main(int argc, char** argv) {
   if (argc < 3) return std::fprintf(stderr, "usage: %s SITE_URL LIST [TOKEN]\n", argv[0]), 2;
   auto http = std::make_shared<HttpClient>(HttpOptions{});
   auto credentials = argc > 3 ? BearerCredentials(argv[3]) : NoCredentials();
-  SharePointClient client({argv[1]}, http, credentials, std::make_shared<ThrottleGate>());
+  ClientOptions options;
+  options.site_url = argv[1];
+  SharePointClient client(options, http, credentials, std::make_shared<ThrottleGate>());
   PrintingSink sink;
   SessionEvents events;
   events.page_applied = [](int64_t up, int64_t del) {
     std::printf("page: %lld up, %lld del\n", (long long)up, (long long)del);
   };
-  SyncSession session(client, sink, EntityConfig{"items", argv[2]}, SessionOptions{}, events);
+  EntityConfig entity;
+  entity.name = "items";
+  entity.list = argv[2];
+  SyncSession session(client, sink, entity, SessionOptions{}, events);
   SessionResult r = session.Run(Deadline(std::chrono::minutes(10)));
   std::printf("%s: %lld upserted, %lld deleted%s%s\n", OutcomeName(r.outcome),
               (long long)r.upserted, (long long)r.deleted, r.error.empty() ? "" : " - ",
