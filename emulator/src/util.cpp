@@ -119,12 +119,38 @@ void AppendInt(std::string& out, int64_t v) {
 }
 
 std::string FormatIso(int64_t unix_seconds) {
-  time_t t = static_cast<time_t>(unix_seconds);
-  struct tm tm;
-  gmtime_r(&t, &tm);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
+  // Civil-from-days (H. Hinnant): three per item on every page, so no strftime.
+  int64_t days = unix_seconds >= 0 ? unix_seconds / 86400 : (unix_seconds - 86399) / 86400;
+  int64_t secs = unix_seconds - days * 86400;
+  int64_t z = days + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int64_t doe = z - era * 146097;
+  int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int64_t y = yoe + era * 400;
+  int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int64_t mp = (5 * doy + 2) / 153;
+  int64_t d = doy - (153 * mp + 2) / 5 + 1;
+  int64_t m = mp < 10 ? mp + 3 : mp - 9;
+  if (m <= 2) ++y;
+  char buf[21];
+  auto two = [&](int pos, int64_t v) {
+    buf[pos] = static_cast<char>('0' + v / 10);
+    buf[pos + 1] = static_cast<char>('0' + v % 10);
+  };
+  two(0, (y / 100) % 100);
+  two(2, y % 100);
+  buf[4] = '-';
+  two(5, m);
+  buf[7] = '-';
+  two(8, d);
+  buf[10] = 'T';
+  two(11, secs / 3600);
+  buf[13] = ':';
+  two(14, secs / 60 % 60);
+  buf[16] = ':';
+  two(17, secs % 60);
+  buf[19] = 'Z';
+  return std::string(buf, 20);
 }
 
 std::optional<int64_t> ParseIso(std::string_view s) {
