@@ -6,6 +6,8 @@
 
 #include <sqlite3.h>
 
+#include <cstdlib>
+
 namespace spsync::test {
 namespace {
 
@@ -36,7 +38,9 @@ std::map<int64_t, std::string> ReadTable(const std::string& db_path, const std::
 }
 
 std::unique_ptr<engine::Sink> OpenSqlite(const std::string& path) {
-  plugins::PluginFinder finder({SPSYNC_PLUGIN_BUILD_DIR});
+  // SPSYNC_ENGINE_TEST_PLUGIN_DIR runs these against another build of the plugin.
+  const char* dir = std::getenv("SPSYNC_ENGINE_TEST_PLUGIN_DIR");
+  plugins::PluginFinder finder({dir && *dir ? dir : SPSYNC_PLUGIN_BUILD_DIR});
   return finder.Load("sqlite")->Open({{"path", path}});
 }
 
