@@ -130,6 +130,7 @@ class ListState {
 
   uint64_t seed_;
   std::string title_, id_;
+  std::string content_type_id_;  // raw JSON, the same for every item
   int64_t base_max_id_ = 0;
   int64_t next_id_ = 1;
   int64_t live_count_ = 0;

@@ -77,6 +77,8 @@ ListState::ListState(uint64_t seed, std::string title, int64_t item_count, int g
       last_modified_(kSnapshotUnix),
       last_deleted_(created_unix) {
   id_ = MakeGuid(Mix(seed_ ^ 0x1d), Mix(seed_ ^ 0x2e));
+  content_type_id_ =
+      "\"0x0100" + MakeGuid(seed_, seed_ ^ 0xc7).substr(0, 8) + "A1B2C3D4E5F60718293A4B5C6D\"";
   int64_t full = item_count / (kBlock - 1), rest = item_count % (kBlock - 1);
   base_max_id_ = full * kBlock;
   if (rest > 0) {
@@ -248,9 +250,7 @@ void ListState::Generate(int64_t id, std::vector<std::string>& v) const {
   v[2] = "null";
   v[3] = "\"\"";
   v[4] = v[1];
-  v[5] = "\"0x0100";
-  v[5] += MakeGuid(seed_, seed_ ^ 0xc7).substr(0, 8);
-  v[5] += "A1B2C3D4E5F60718293A4B5C6D\"";
+  v[5] = content_type_id_;
   {
     std::string title = "Item ";
     AppendPadded(title, id, 6);
@@ -403,7 +403,7 @@ int64_t ListState::Add(const std::vector<std::pair<int, std::string>>& assignmen
   v[2] = "null";
   v[3] = "\"\"";
   v[4] = v[1];
-  v[5] = "\"0x0100" + MakeGuid(seed_, seed_ ^ 0xc7).substr(0, 8) + "A1B2C3D4E5F60718293A4B5C6D\"";
+  v[5] = content_type_id_;
   v[6] = "null";
   v[14] = "[]";
   v[19] = v[20] = "\"" + FormatIso(now) + "\"";
