@@ -114,6 +114,9 @@ void SyncSession::Impl::RunFull() {
   Persist();
   spdlog::info("[{}/{}] full sync done; replaying changes made since it started", entity_.name,
                options_.sink_name);
+  // The list's current token was read before the crawl; the replay needs
+  // today's, or it would take the log for drained.
+  list_ = client_.GetList(list_.id, deadline_);
 }
 
 void SyncSession::Impl::RunReconcile() {

@@ -9,7 +9,6 @@
 
 #include <algorithm>
 #include <random>
-#include <regex>
 #include <thread>
 
 namespace spsync::engine {
@@ -41,10 +40,16 @@ std::chrono::milliseconds ThrottleWait(const HttpResponse& r) {
   return s < 0 ? std::chrono::milliseconds(-1) : std::chrono::milliseconds(s * 1000);
 }
 
+// 8-4-4-4-12 hex digits, optionally in braces.
 bool IsGuid(const std::string& s) {
-  static const std::regex re(
-      "^\\{?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\}?$");
-  return std::regex_match(s, re);
+  std::string_view v(s);
+  if (v.size() == 38 && v.front() == '{' && v.back() == '}') v = v.substr(1, 36);
+  if (v.size() != 36) return false;
+  for (size_t i = 0; i < v.size(); ++i) {
+    bool dash = i == 8 || i == 13 || i == 18 || i == 23;
+    if (dash ? v[i] != '-' : !std::isxdigit(static_cast<unsigned char>(v[i]))) return false;
+  }
+  return true;
 }
 
 std::string Lower(std::string s) {

@@ -91,7 +91,7 @@ TEST(EngineSqlite, ForcedFullDetectsDeletionsInLargeList) {
     o.force_full = true;
     auto r = env.Run(*sink, "Orders", o);
     ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
-    EXPECT_GE(r.deleted, 7);  // counts historical gaps too (see EngineDeletions.DISABLED_*)
+    EXPECT_GE(r.deleted, 7);  // IDs sent, historical gaps included
   }
   EXPECT_TRUE(SameAsTruth(env.Truth("Orders"), ReadTable(db, "orders")));
   std::filesystem::remove_all(dir);

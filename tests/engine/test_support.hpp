@@ -3,7 +3,6 @@
 // a sink's items with the emulator's truth.
 #pragma once
 
-#include "select_relay.hpp"
 #include "spsync/emulator/emulator.hpp"
 #include "spsync/engine/credentials.hpp"
 #include "spsync/engine/http_client.hpp"
@@ -43,12 +42,10 @@ inline emulator::Options EmuOptions() {
 
 struct Env {
   emulator::Emulator emu;
-  std::unique_ptr<SelectRelay> relay;  // see select_relay.hpp: emulator bug workaround
   std::unique_ptr<engine::SharePointClient> client;
 
   explicit Env(emulator::Options o = EmuOptions()) : emu(std::move(o)) {
     emu.Start();
-    relay = std::make_unique<SelectRelay>(emu.port());
     SetRetry(8);
   }
 
@@ -66,12 +63,7 @@ struct Env {
 
   engine::HttpOptions Http() const { return {}; }
 
-  // The emulator's site, reached through the relay.
-  std::string SiteUrl() const {
-    std::string url = emu.SiteUrl();
-    const std::string from = ":" + std::to_string(emu.port()) + "/";
-    return url.replace(url.find(from), from.size(), ":" + std::to_string(relay->port()) + "/");
-  }
+  std::string SiteUrl() const { return emu.SiteUrl(); }
 
   engine::SessionResult Run(engine::Sink& sink, const std::string& list,
                             engine::SessionOptions options = {}, engine::SessionEvents events = {},

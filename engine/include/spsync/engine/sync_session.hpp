@@ -56,6 +56,9 @@ struct SessionResult {
   std::string entity, sink;
   std::string error;                // why it failed or stopped early
   SyncMode mode = SyncMode::kFull;  // mode at the end
+  // deleted counts the IDs sent for deletion: from the change log, exact; in
+  // a full resync, every ID gap at or below the sink's high-water ID, which
+  // includes IDs the list never had (sinks ignore unknown IDs).
   int64_t upserted = 0, deleted = 0, rejected = 0, pages = 0;
   int64_t failed_sessions = 0;
   bool incident = false;
@@ -63,7 +66,8 @@ struct SessionResult {
   std::chrono::milliseconds elapsed{0};
 };
 
-// Hooks; any may be empty. Called on the session's thread.
+// Hooks; any may be empty. Called on the session's thread, except
+// page_requested, which the page prefetch may call from its helper thread.
 struct SessionEvents {
   std::function<void(const std::string& entity, SyncMode mode)> session_started;
   std::function<void(const SessionResult& result)> session_finished;
