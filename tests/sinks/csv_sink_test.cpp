@@ -360,6 +360,16 @@ TEST_F(CsvSinkTest, SnapshotHasLatestRowOfEveryLiveItem) {
   for (size_t r = 0; r < expected.size(); ++r)
     for (size_t c = 0; c < 4; ++c)
       EXPECT_EQ(Cell(rows, r + 1, c), expected[r][c]) << "row " << r + 1 << " col " << c;
+  // What `spsync snapshot --entity orders` does: open, load_state, snapshot,
+  // with no begin(). The same file comes out.
+  const std::string first = ReadAll(Folder() + "/snapshot.csv");
+  fs::remove(Folder() + "/snapshot.csv");
+  Instance again = plugin().MustOpen(Config());
+  ASSERT_TRUE(again.LoadState("orders").ok());
+  Result r = again.Snapshot();
+  ASSERT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(ReadAll(Folder() + "/snapshot.csv"), first);
+  EXPECT_FALSE(fs::exists(Folder() + "/snapshot.csv.tmp"));
 }
 
 TEST_F(CsvSinkTest, EntityNamesStayInsideDir) {
