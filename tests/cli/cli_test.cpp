@@ -6,14 +6,18 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 #include <sys/file.h>
+#include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <csignal>
 
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <string>
+#include <thread>
 
 namespace fs = std::filesystem;
 
@@ -261,6 +265,53 @@ TEST_F(CliTest, SnapshotWritesTheCsvOfLiveItems) {
   auto r = Spsync("snapshot --config " + cfg + " --entity orders", kEnv);
   EXPECT_EQ(r.code, 0) << r.out;
   EXPECT_TRUE(fs::exists(dir_ / "csv" / "orders" / "snapshot.csv")) << r.out;
+}
+
+TEST_F(CliTest, SigtermFinishesThePagePersistsAndExitsThree) {
+  spsync::emulator::FaultSpec slow;
+  spsync::emulator::ParseFaults("slow:1,slow-ms:150", slow);
+  emu_->SetFaults(slow);
+  std::string cfg = Write("t.json", R"({"site": {"url": ")" + emu_->SiteUrl() +
+                                        R"(", "auth": {"type": "bearer", "tokenEnv": "CLI_TOKEN"}},
+    "sinks": {"db": {"plugin": "sqlite", "path": ")" +
+                                        (dir_ / "out.db").string() + R"("}},
+    "entities": [{"name": "orders", "list": "Orders", "sinks": ["db"], "pageSize": 50}],
+    "run": {"workDir": ")" + (dir_ / "work").string() +
+                                        R"("}})");
+  std::string log = (dir_ / "run.log").string();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    setenv("CLI_TOKEN", "cli-secret-token", 1);
+    int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(SPSYNC_CLI, SPSYNC_CLI, "run", "--config", cfg.c_str(), static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  std::stringstream out;
+  out << std::ifstream(log).rdbuf();
+  ASSERT_TRUE(WIFEXITED(status)) << out.str();
+  EXPECT_EQ(WEXITSTATUS(status), 3) << out.str();
+  EXPECT_NE(out.str().find("interrupted"), std::string::npos) << out.str();
+  // What was applied is committed with its position: rows and state agree.
+  std::string db = (dir_ / "out.db").string();
+  int64_t rows = Count(db, "SELECT count(*) FROM \"orders\"");
+  EXPECT_GT(rows, 0);
+  int64_t max_id = Count(db, "SELECT max(id) FROM \"orders\"");
+  int64_t page_last_id =
+      Count(db, "SELECT json_extract(CAST(state AS TEXT), '$.pageLastId') FROM _spsync_state");
+  EXPECT_EQ(page_last_id, max_id) << out.str();
+  emu_->SetFaults({});
+  auto rest = Spsync("run --config " + cfg, kEnv);
+  EXPECT_EQ(rest.code, 0) << rest.out;
+  int64_t live = 0;
+  emu_->ForEachLiveItem("Orders", [&](int64_t, std::string_view) { ++live; });
+  EXPECT_EQ(Count(db, "SELECT count(*) FROM \"orders\""), live);
 }
 
 TEST(CliDemo, RunsEndToEnd) {
