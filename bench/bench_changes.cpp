@@ -146,10 +146,14 @@ void BM_Incremental(benchmark::State& state) {
       }
       auto client = MakeClient(emu.SiteUrl());
       auto sink = OpenSink("sqlite", {{"path", f.db}});
+      emu.ResetStats();
       auto t0 = Clock::now();
       auto r = RunSession(*client, *sink);
       const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
       const uint64_t requests = client->stats().requests.load();
+      std::map<std::string, double> srv;
+      ServerCounters(emu, &srv);
+      for (const auto& [k, v] : srv) state.counters[k] = v;
       state.SetIterationTime(secs);
       state.counters["requests"] = static_cast<double>(requests);
       state.counters["bytes"] = static_cast<double>(client->stats().bytes.load());

@@ -179,6 +179,17 @@ double PeakRssMb() {
   return 0;
 }
 
+void ServerCounters(const emulator::Emulator& emu, std::map<std::string, double>* out) {
+  const emulator::Stats st = emu.GetStats();
+  (*out)["srv_list"] = static_cast<double>(st.list_metadata);
+  (*out)["srv_fields"] = static_cast<double>(st.fields);
+  (*out)["srv_items"] = static_cast<double>(st.items);
+  (*out)["srv_getitems"] = static_cast<double>(st.get_items + st.item_by_id);
+  (*out)["srv_changes"] = static_cast<double>(st.get_changes);
+  (*out)["srv_other"] = static_cast<double>(st.total - st.list_metadata - st.fields - st.items -
+                                            st.get_items - st.item_by_id - st.get_changes);
+}
+
 std::vector<int64_t> LiveIds(const emulator::Emulator& emu) {
   std::vector<int64_t> ids;
   ids.reserve(static_cast<size_t>(emu.ItemCount(kList)));

@@ -80,6 +80,9 @@ ChildResult RunSyncInChild(const std::string& site_url, const std::string& sink,
 // The child side: argv = {exe, "--spsync-child", fd, site, sink, path, full, reconcile}.
 int ChildMain(int argc, char** argv);
 
+// The emulator's request counters as benchmark counters (srv_* = what the server saw).
+void ServerCounters(const emulator::Emulator& emu, std::map<std::string, double>* out);
+
 // Live IDs of the emulator's list, ascending.
 std::vector<int64_t> LiveIds(const emulator::Emulator& emu);
 

@@ -25,6 +25,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <stdexcept>
 
@@ -193,12 +194,14 @@ struct EngineRun {
   double first_page_s = 0;  // Run() to the first page applied (upserted and persisted)
   uint64_t requests = 0, bytes = 0;
   int64_t upserted = 0;
-  std::vector<std::string> item_urls;  // the item pages the engine requested, in order
+  std::vector<std::string> item_urls;    // the item pages the engine requested, in order
+  std::map<std::string, double> server;  // the emulator's request counters for the engine run
 };
 
 EngineRun RunEngine(emulator::Emulator& emu, engine::Sink& sink) {
   auto client = MakeClient(emu.SiteUrl());
   EngineRun run;
+  emu.ResetStats();
   std::mutex mu;
   engine::SessionEvents events;
   // Called from the session's prefetch thread too: guarded.
@@ -216,6 +219,7 @@ EngineRun RunEngine(emulator::Emulator& emu, engine::Sink& sink) {
   run.requests = client->stats().requests.load();
   run.bytes = client->stats().bytes.load();
   run.upserted = r.upserted;
+  ServerCounters(emu, &run.server);
   return run;
 }
 
@@ -309,6 +313,7 @@ void BM_FullSync_SQLite(benchmark::State& state) {
       state.counters["process_hwm_mb"] = PeakRssMb();
       state.counters["startup_s"] = run.startup_s;
       state.counters["first_page_s"] = run.first_page_s;
+      for (const auto& [k, v] : run.server) state.counters[k] = v;
       state.counters["raw_fetch_s"] = fetch_s;
       state.counters["raw_insert_s"] = insert_s;
       state.counters["sink_only_s"] = sink_s;
@@ -367,6 +372,7 @@ void FullSyncOther(benchmark::State& state, const std::string& sink_name) {
       state.counters["process_hwm_mb"] = PeakRssMb();
       state.counters["startup_s"] = run.startup_s;
       state.counters["first_page_s"] = run.first_page_s;
+      for (const auto& [k, v] : run.server) state.counters[k] = v;
       state.counters["raw_fetch_s"] = fetch_s;
       state.counters["engine_over_fetch"] = ratio;
       const std::string l = Label(n);
