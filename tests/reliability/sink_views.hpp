@@ -7,11 +7,23 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/Net/HTTPClientSession.h>
+#include <Poco/Net/HTTPRequest.h>
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPResponse.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <Poco/StreamCopier.h>
+#include <Poco/String.h>
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -300,6 +312,64 @@ struct S3Server {
   std::string dir, log, endpoint, bucket = "spsync-rel";
   int port = 0;
   std::unique_ptr<Child> child;
+};
+
+// Real S3 stores an object only once its whole body arrived; s3rver streams
+// the body straight into the object file, so a writer killed mid-PUT leaves a
+// truncated object behind. This front reads each request whole and forwards
+// it to s3rver only when complete, which is S3's all-or-nothing PUT.
+class AtomicS3Front {
+ public:
+  explicit AtomicS3Front(int backend_port)
+      : socket_(Poco::Net::SocketAddress("127.0.0.1", 0)),
+        server_(new Factory(backend_port), socket_, new Poco::Net::HTTPServerParams) {
+    server_.start();
+    endpoint = "http://127.0.0.1:" + std::to_string(socket_.address().port());
+  }
+  ~AtomicS3Front() { server_.stopAll(true); }
+  std::string endpoint;
+  static inline std::atomic<int64_t> dropped{0};
+
+ private:
+  struct Handler : Poco::Net::HTTPRequestHandler {
+    explicit Handler(int port) : port_(port) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& req,
+                       Poco::Net::HTTPServerResponse& resp) override {
+      std::string body;
+      Poco::StreamCopier::copyToString(req.stream(), body);
+      if (req.hasContentLength() &&
+          static_cast<int64_t>(body.size()) != static_cast<int64_t>(req.getContentLength())) {
+        ++dropped;  // the writer died mid-body: S3 would store nothing
+        return;
+      }
+      Poco::Net::HTTPClientSession s("127.0.0.1", static_cast<Poco::UInt16>(port_));
+      Poco::Net::HTTPRequest out(req.getMethod(), req.getURI(), Poco::Net::HTTPMessage::HTTP_1_1);
+      for (const auto& [k, v] : req) out.set(k, v);
+      out.setContentLength(static_cast<std::streamsize>(body.size()));
+      s.sendRequest(out) << body;
+      Poco::Net::HTTPResponse in;
+      auto& rs = s.receiveResponse(in);
+      std::string rbody;
+      Poco::StreamCopier::copyToString(rs, rbody);
+      resp.setStatusAndReason(in.getStatus(), in.getReason());
+      for (const auto& [k, v] : in)
+        if (Poco::icompare(k, "Transfer-Encoding") != 0 && Poco::icompare(k, "Connection") != 0)
+          resp.set(k, v);
+      resp.setContentLength(static_cast<std::streamsize>(rbody.size()));
+      resp.send() << rbody;
+    }
+    int port_;
+  };
+  struct Factory : Poco::Net::HTTPRequestHandlerFactory {
+    explicit Factory(int port) : port_(port) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+      return new Handler(port_);
+    }
+    int port_;
+  };
+  Poco::Net::ServerSocket socket_;
+  Poco::Net::HTTPServer server_;
 };
 
 inline SinkView ReadS3(const S3Server& s3, const std::string& prefix, const std::string& entity,
