@@ -25,14 +25,17 @@ void SyncSession::Impl::FetchPage(const std::string& url, ItemPage* page, spsync
                           "a next link points to another host (" + url.substr(0, 80) +
                               "); it is not followed with the site's credentials");
   if (events_.page_requested) events_.page_requested(url);
-  client_.Get(url, "reading items of list '" + list_.title + "'", deadline_, [&](HttpResponse& r) {
-    page->body.swap(r.body);
-    parser_->Parse(page, kind);
-    // IDs must ascend: gaps are deletions only if they do.
-    for (size_t i = 1; i < page->items.size(); ++i)
-      if (page->items[i].id <= page->items[i - 1].id)
-        throw MalformedBody("items are not in ascending ID order");
-  });
+  client_.Get(
+      url, "reading items of list '" + list_.title + "'", deadline_,
+      [&](HttpResponse& r) {
+        page->body.swap(r.body);
+        parser_->Parse(page, kind);
+        // IDs must ascend: gaps are deletions only if they do.
+        for (size_t i = 1; i < page->items.size(); ++i)
+          if (page->items[i].id <= page->items[i - 1].id)
+            throw MalformedBody("items are not in ascending ID order");
+      },
+      &page->body);
 }
 
 void SyncSession::Impl::RunFull() {
@@ -135,11 +138,13 @@ void SyncSession::Impl::RunReconcile() {
     if (!client_.SameOrigin(url))
       throw SharePointError(ErrorKind::kBadResponse, 0, "",
                             "a next link points to another host; not followed");
-    client_.Get(url, "reading item IDs of list '" + list_.title + "'", deadline_,
-                [&](HttpResponse& r) {
-                  page.body.swap(r.body);
-                  parser.Parse(&page, SPSYNC_CHANGE_FULL_SYNC);
-                });
+    client_.Get(
+        url, "reading item IDs of list '" + list_.title + "'", deadline_,
+        [&](HttpResponse& r) {
+          page.body.swap(r.body);
+          parser.Parse(&page, SPSYNC_CHANGE_FULL_SYNC);
+        },
+        &page.body);
     for (const auto& item : page.items) {
       if (item.id <= previous)
         throw SharePointError(ErrorKind::kBadResponse, 0, "", "IDs are not ascending");

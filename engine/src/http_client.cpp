@@ -150,7 +150,7 @@ void HttpClient::Release(const std::string& key, std::unique_ptr<Poco::Net::HTTP
   if (pool.size() < 8) pool.push_back(std::move(s));
 }
 
-HttpResponse HttpClient::Send(const HttpRequest& request) {
+HttpResponse HttpClient::Send(const HttpRequest& request, std::string* reuse) {
   Poco::URI uri;
   try {
     uri = Poco::URI(request.url);
@@ -162,6 +162,7 @@ HttpResponse HttpClient::Send(const HttpRequest& request) {
     throw TransportError("unsupported URL scheme '" + ep.scheme + "'");
   auto session = Acquire(ep);
   HttpResponse out;
+  if (reuse != nullptr) out.body.swap(*reuse);
   try {
     Poco::Net::HTTPRequest req(request.method, uri.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
     req.setHost(ep.host, ep.port);

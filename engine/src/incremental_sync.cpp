@@ -190,13 +190,15 @@ void SyncSession::Impl::RunIncremental() {
     for (const auto& chunk : plan.chunks) {
       std::string body = "{\"query\":{\"ViewXml\":\"" + CamlIn(chunk) + "\"}}";
       if (events_.page_requested) events_.page_requested("GetItems");
-      client_.Post(client_.ListApi(list_.id) +
-                       "/GetItems?%24select=" + EncodeQueryValue(schema_->SelectClause()),
-                   body, "fetching changed items of '" + list_.title + "'", deadline_,
-                   [&](HttpResponse& r) {
-                     page.body.swap(r.body);
-                     parser_->Parse(&page, SPSYNC_CHANGE_UPDATE);
-                   });
+      client_.Post(
+          client_.ListApi(list_.id) +
+              "/GetItems?%24select=" + EncodeQueryValue(schema_->SelectClause()),
+          body, "fetching changed items of '" + list_.title + "'", deadline_,
+          [&](HttpResponse& r) {
+            page.body.swap(r.body);
+            parser_->Parse(&page, SPSYNC_CHANGE_UPDATE);
+          },
+          &page.body);
       apply(page);
     }
     std::sort(found.begin(), found.end());

@@ -157,7 +157,8 @@ std::chrono::milliseconds SharePointClient::Backoff(int attempt) {
 
 void SharePointClient::Execute(HttpRequest request, const std::string& what,
                                const Deadline& deadline,
-                               const std::function<void(HttpResponse&)>& consume) {
+                               const std::function<void(HttpResponse&)>& consume,
+                               std::string* reuse) {
   int failures = 0, throttles = 0;
   bool reauthorised = false;
   std::string last_problem;
@@ -172,7 +173,7 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
     HttpResponse resp;
     bool transient = false;
     try {
-      resp = http_->Send(attempt);
+      resp = http_->Send(attempt, reuse);
       stats_.bytes += resp.body.size();
       if (resp.status >= 200 && resp.status < 300) {
         if (!consume) return;
@@ -234,23 +235,23 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
 
 void SharePointClient::Get(const std::string& url, const std::string& what,
                            const Deadline& deadline,
-                           const std::function<void(HttpResponse&)>& consume) {
+                           const std::function<void(HttpResponse&)>& consume, std::string* reuse) {
   HttpRequest req;
   req.url = url;
   req.headers = {{"Accept", kAcceptNoMetadata}};
-  Execute(std::move(req), what, deadline, consume);
+  Execute(std::move(req), what, deadline, consume, reuse);
 }
 
 void SharePointClient::Post(const std::string& url, const std::string& body,
                             const std::string& what, const Deadline& deadline,
-                            const std::function<void(HttpResponse&)>& consume) {
+                            const std::function<void(HttpResponse&)>& consume, std::string* reuse) {
   HttpRequest req;
   req.method = "POST";
   req.url = url;
   req.body = body;
   req.headers = {{"Accept", kAcceptNoMetadata},
                  {"Content-Type", "application/json;odata=nometadata"}};
-  Execute(std::move(req), what, deadline, consume);
+  Execute(std::move(req), what, deadline, consume, reuse);
 }
 
 ListInfo SharePointClient::GetList(const std::string& ref, const Deadline& deadline) {

@@ -6,6 +6,9 @@
 #include "spsync/engine/sharepoint_client.hpp"
 
 #include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <cstdlib>
 
 using namespace spsync::engine;
 
@@ -144,6 +147,19 @@ TEST(ItemPage, EnormousStringsAndDuplicateKeysAreHandled) {
   ASSERT_EQ(page.size(), 1u);
   // The last duplicate wins, as in JavaScript clients.
   EXPECT_EQ(page.items[0].values[0].s.len, big.size());
+}
+
+TEST(ItemPage, KernelFollowsTheCpu) {
+  // The AVX2 kernel where simdjson's own dispatch picks AVX2, unless forced.
+  std::string_view best = simdjson::get_active_implementation()->name();
+  const char* forced = std::getenv("SPSYNC_PAGE_KERNEL");
+  bool avx2 = (best == "haswell" || best == "icelake") &&
+              !(forced && std::string_view(forced) == "portable");
+  if (avx2) {
+    EXPECT_STREQ(ItemPageKernelName(), "haswell");
+  } else {
+    EXPECT_STRNE(ItemPageKernelName(), "haswell");
+  }
 }
 
 TEST(ItemPage, IsoDates) {

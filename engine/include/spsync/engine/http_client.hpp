@@ -70,7 +70,10 @@ class HttpClient {
   HttpClient& operator=(const HttpClient&) = delete;
 
   // Sends one request and reads the whole response. Throws TransportError.
-  HttpResponse Send(const HttpRequest& request);
+  // `reuse`, if given, lends its capacity to the response body (it is left
+  // empty): reading every page into the same few buffers keeps the heap from
+  // growing with the number of pages.
+  HttpResponse Send(const HttpRequest& request, std::string* reuse = nullptr);
 
   const HttpOptions& options() const { return options_; }
 

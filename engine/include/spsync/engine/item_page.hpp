@@ -12,11 +12,10 @@
 #include <spsync/sink.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <simdjson.h>
 
 namespace spsync::engine {
 
@@ -26,7 +25,9 @@ struct ItemPage {
   std::vector<spsync_value> values;          // items.size() x field count
   std::vector<const spsync_item*> pointers;  // what Sink::Upsert takes
   std::string next_link;                     // "" on the last page
-  simdjson::ondemand::parser parser;         // owns unescaped strings of this page
+  // The simdjson parser that owns this page's unescaped strings; its type
+  // depends on the CPU kernel chosen at run time (src/item_page_kernel.hpp).
+  std::shared_ptr<void> parser;
 
   size_t size() const { return items.size(); }
   int64_t first_id() const { return items.empty() ? 0 : items.front().id; }
@@ -42,15 +43,25 @@ class ItemPageParser {
   // (sharepoint_client.hpp) when the body is not an item collection.
   void Parse(ItemPage* page, spsync_change_kind kind) const;
 
- private:
+  // Field index (>= 0), one of the item's own keys (kKey*), or kKeyUnknown.
   int Lookup(std::string_view key) const;
+  static constexpr int kKeyUnknown = -1, kKeyId = -2, kKeyModified = -3, kKeyGuid = -4,
+                       kKeyVersion = -5, kKeyEtag = -6;
+  const EntitySchema& schema() const { return schema_; }
+  const std::vector<int32_t>& value_types() const { return value_types_; }
 
+ private:
   const EntitySchema& schema_;
+  std::vector<int32_t> value_types_;  // per field, in schema order
   // Open-addressed key -> field index table: the per-key lookup is on the
   // hot path (fields x items per page).
   std::vector<std::pair<std::string_view, int>> table_;
   size_t mask_ = 0;
 };
+
+// The name of the simdjson kernel item pages are parsed with ("haswell" on
+// AVX2 machines, "fallback" elsewhere), for benchmarks and logs.
+const char* ItemPageKernelName();
 
 // Parses "YYYY-MM-DDTHH:MM:SS[.fff][Z]" to Unix seconds; false if malformed.
 bool ParseIsoUtc(std::string_view s, int64_t* unix_seconds);

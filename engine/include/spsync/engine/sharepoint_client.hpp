@@ -83,11 +83,14 @@ class SharePointClient {
 
   // GET with Accept: nometadata. `consume` parses the body; if it throws
   // MalformedBody the request is retried like a truncated one.
+  // `reuse`: a buffer whose capacity the response body may take (see
+  // HttpClient::Send).
   void Get(const std::string& url, const std::string& what, const Deadline& deadline,
-           const std::function<void(HttpResponse&)>& consume);
+           const std::function<void(HttpResponse&)>& consume, std::string* reuse = nullptr);
   // POST a JSON-light body.
   void Post(const std::string& url, const std::string& body, const std::string& what,
-            const Deadline& deadline, const std::function<void(HttpResponse&)>& consume);
+            const Deadline& deadline, const std::function<void(HttpResponse&)>& consume,
+            std::string* reuse = nullptr);
 
   // `{site}/_api/web/lists(guid'{id}')`
   std::string ListApi(const std::string& list_id) const;
@@ -99,7 +102,7 @@ class SharePointClient {
 
  private:
   void Execute(HttpRequest request, const std::string& what, const Deadline& deadline,
-               const std::function<void(HttpResponse&)>& consume);
+               const std::function<void(HttpResponse&)>& consume, std::string* reuse);
   std::chrono::milliseconds Backoff(int attempt);
 
   ClientOptions options_;
