@@ -259,7 +259,17 @@ int ChildMain(int argc, char** argv) {
       cfg = {{"path", path}};
     auto sink = OpenSink(sink_name, cfg);
     auto t0 = std::chrono::steady_clock::now();
-    auto r = RunSession(*client, *sink, options);
+    engine::SessionEvents ev;
+    // SPSYNC_BENCH_RSS_TRACE=1: log each page where the peak RSS grows.
+    if (std::getenv("SPSYNC_BENCH_RSS_TRACE") != nullptr) {
+      ev.page_applied = [last = 0.0, page = 0](int64_t, int64_t) mutable {
+        ++page;
+        double now = PeakRssMb();
+        if (now > last + 0.5) std::fprintf(stderr, "page %d: peak %.1f MiB\n", page, now);
+        last = now;
+      };
+    }
+    auto r = RunSession(*client, *sink, options, ev);
     double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     sink.reset();

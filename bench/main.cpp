@@ -4,6 +4,7 @@
 //   spsync-bench [--huge] [benchmark flags]
 //   SPSYNC_BENCH_SMOKE=1 spsync-bench   # tiny lists (the ctest smoke run)
 #include "bench_common.hpp"
+#include "spsync/engine/process.hpp"
 #include "suites.hpp"
 
 #include <benchmark/benchmark.h>
@@ -17,6 +18,9 @@
 
 int main(int argc, char** argv) {
   spdlog::set_level(spdlog::level::warn);
+  // The measured runs are child processes: give them the allocator settings
+  // the spsync CLI runs with (see engine/include/spsync/engine/process.hpp).
+  spsync::engine::SetTunedAllocatorEnvironment();
   if (argc > 1 && std::strcmp(argv[1], "--spsync-child") == 0)
     return spsync::bench::ChildMain(argc, argv);
 

@@ -2,6 +2,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "spsync/engine/config.hpp"
+#include "spsync/engine/process.hpp"
 #include "spsync/engine/version.hpp"
 #include "spsync/sink.h"
 
@@ -10,6 +11,8 @@
 
 int main(int argc, char** argv) {
   using namespace spsync::cli;
+  // Flat peak memory whatever the list's size (see process.hpp).
+  spsync::engine::ReexecWithTunedAllocator(argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
     std::string topic = args.size() > 1 && args[0] == "help" ? args[1] : "";

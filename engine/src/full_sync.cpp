@@ -1,11 +1,10 @@
 // Full mode: page through the list by ID, upserting each page and deleting
 // the ID gaps inline; the ID-only reconcile pass.
+#include "prefetcher.hpp"
 #include "session_impl.hpp"
 #include "spsync/engine/sharepoint_error.hpp"
 
 #include <spdlog/spdlog.h>
-
-#include <future>
 
 namespace spsync::engine {
 
@@ -51,15 +50,16 @@ void SyncSession::Impl::RunFull() {
   CheckBudget("before the first page");
   FetchPage(url, &pages[current], SPSYNC_CHANGE_FULL_SYNC);
   int64_t done = 0;
+  Prefetcher prefetcher;
   while (true) {
     ItemPage& page = pages[current];
-    std::future<void> next;
+    bool fetching = false;
     const std::string next_url = page.next_link;
     if (!next_url.empty() && !deadline_.expired()) {
       ItemPage* target = &pages[1 - current];
-      next = std::async(std::launch::async, [this, next_url, target] {
-        FetchPage(next_url, target, SPSYNC_CHANGE_FULL_SYNC);
-      });
+      prefetcher.Start(
+          [this, next_url, target] { FetchPage(next_url, target, SPSYNC_CHANGE_FULL_SYNC); });
+      fetching = true;
     }
     try {
       // Upserts first, then the gaps before and between this page's IDs.
@@ -88,12 +88,12 @@ void SyncSession::Impl::RunFull() {
         events_.page_applied(static_cast<int64_t>(page.size()), deletions.count());
       if (events_.progress) events_.progress(done, list_.item_count);
     } catch (...) {
-      if (next.valid()) next.wait();
+      if (fetching) prefetcher.Wait(false);
       throw;
     }
     if (next_url.empty()) break;
-    if (!next.valid()) CheckBudget("between pages");
-    next.get();  // rethrows a fetch failure
+    if (!fetching) CheckBudget("between pages");
+    prefetcher.Wait();  // rethrows a fetch failure
     current = 1 - current;
     CheckBudget("between pages");
   }
