@@ -219,14 +219,9 @@ TEST_F(Faults, AHardErrorFailsTheSessionAndCountsIt) {
   EXPECT_EQ(after["db"]->getValue<std::string>("mode"), "incremental");
 }
 
-// DISABLED: engine/src/sharepoint_error.cpp ErrorFromResponse classifies the
-// generic SPException code -2146232832 (what SharePoint, and the emulator's
-// 500 fault, send with any "Unexpected server error") as kTokenInvalid for
-// every request. So one HTTP 500 on an item page fails the session at once
-// (exit 1, "reading items of list 'Orders': HTTP 500 (-2146232832, ...)")
-// instead of the documented exponential backoff, and one on GetChanges forces
-// a full resync.
-TEST_F(Faults, DISABLED_ASingleHttp500IsRetried) {
+// A generic HTTP 500 (SPException -2146232832, "Unexpected server error") on
+// an item page is retried with backoff; it is not a change-token error.
+TEST_F(Faults, ASingleHttp500IsRetried) {
   emu_->FailNext(RequestKind::kItems, 1, FaultKind::kError500);
   auto r = Run();
   EXPECT_EQ(r.code, 0) << r.out;
