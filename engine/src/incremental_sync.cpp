@@ -125,9 +125,9 @@ void SyncSession::Impl::RunIncremental() {
       std::vector<Change> changes;
       if (events_.page_requested) events_.page_requested("GetChanges");
       try {
-        client_.Post(client_.ListApi(list_.id) + "/GetChanges", body,
-                     "reading the change log of '" + list_.title + "'", deadline_,
-                     [&](HttpResponse& r) { changes = ParseChangePage(r.body); });
+        client_.PostChangeLog(client_.ListApi(list_.id) + "/GetChanges", body,
+                              "reading the change log of '" + list_.title + "'", deadline_,
+                              [&](HttpResponse& r) { changes = ParseChangePage(r.body); });
       } catch (const SharePointError& e) {
         if (e.kind() != ErrorKind::kTokenInvalid) throw;
         // Not an error to retry: the log no longer reaches back to our token.

@@ -158,7 +158,7 @@ std::chrono::milliseconds SharePointClient::Backoff(int attempt) {
 void SharePointClient::Execute(HttpRequest request, const std::string& what,
                                const Deadline& deadline,
                                const std::function<void(HttpResponse&)>& consume,
-                               std::string* reuse) {
+                               std::string* reuse, bool change_log) {
   int failures = 0, throttles = 0;
   bool reauthorised = false;
   std::string last_problem;
@@ -214,7 +214,7 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
         credentials_->Invalidate();
         continue;
       }
-      SharePointError err = ErrorFromResponse(resp.status, resp.body, what);
+      SharePointError err = ErrorFromResponse(resp.status, resp.body, what, change_log);
       if (err.kind() != ErrorKind::kTransient) throw err;
       transient = true;
       last_problem = err.what();
@@ -252,6 +252,18 @@ void SharePointClient::Post(const std::string& url, const std::string& body,
   req.headers = {{"Accept", kAcceptNoMetadata},
                  {"Content-Type", "application/json;odata=nometadata"}};
   Execute(std::move(req), what, deadline, consume, reuse);
+}
+
+void SharePointClient::PostChangeLog(const std::string& url, const std::string& body,
+                                     const std::string& what, const Deadline& deadline,
+                                     const std::function<void(HttpResponse&)>& consume) {
+  HttpRequest req;
+  req.method = "POST";
+  req.url = url;
+  req.body = body;
+  req.headers = {{"Accept", kAcceptNoMetadata},
+                 {"Content-Type", "application/json;odata=nometadata"}};
+  Execute(std::move(req), what, deadline, consume, nullptr, true);
 }
 
 ListInfo SharePointClient::GetList(const std::string& ref, const Deadline& deadline) {

@@ -44,16 +44,21 @@ bool Contains(const std::string& s, const char* needle) {
 
 }  // namespace
 
-SharePointError ErrorFromResponse(int status, const std::string& body, const std::string& what) {
+SharePointError ErrorFromResponse(int status, const std::string& body, const std::string& what,
+                                  bool change_log) {
   auto [code, message] = ParseODataError(body);
   ErrorKind kind = ErrorKind::kOther;
-  // Match on codes, not texts: SharePoint localises its messages.
-  if (Contains(code, "-2130575172") || Contains(code, "-2146232832") ||
-      Contains(code, "-2130575173") || Contains(message, "changeToken") ||
-      Contains(message, "change token") ||
-      (Contains(what, "GetChanges") &&
-       (Contains(code, "FormatException") || Contains(code, "ArgumentOutOfRange") ||
-        Contains(code, "-2146233086")))) {
+  // Match on codes, not texts where possible: SharePoint localises messages.
+  // -2130575172 (token older than the log) and -2130575173 (token of another
+  // object) are specific; -2146232832 is the generic SPException code, a
+  // token error only when its message names the change token; a malformed
+  // token is a FormatException / ArgumentOutOfRangeException.
+  const bool token_words = Contains(message, "changeToken") || Contains(message, "change token") ||
+                           Contains(message, "ChangeToken");
+  if (change_log &&
+      (Contains(code, "-2130575172") || Contains(code, "-2130575173") ||
+       (Contains(code, "-2146232832") && token_words) || Contains(code, "FormatException") ||
+       Contains(code, "ArgumentOutOfRange") || Contains(code, "-2146233086"))) {
     kind = ErrorKind::kTokenInvalid;
   } else if (Contains(code, "SPQueryThrottledException")) {
     kind = ErrorKind::kThrottledQuery;

@@ -4,6 +4,7 @@
 #include "spsync/engine/item_page.hpp"
 #include "spsync/engine/schema.hpp"
 #include "spsync/engine/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint_error.hpp"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
@@ -190,6 +191,25 @@ TEST(ChangePage, ParsesJsonLightAndVerbose) {
   EXPECT_THROW(ParseChangePage(bad), MalformedBody);
   std::string html = "<html>oops</html>";
   EXPECT_THROW(ParseChangePage(html), MalformedBody);
+}
+
+TEST(ErrorClassification, TokenErrorsOnlyFromTheChangeLog) {
+  const std::string generic =
+      R"({"odata.error":{"code":"-2146232832, Microsoft.SharePoint.SPException","message":{"lang":"en-US","value":"Unexpected server error"}}})";
+  EXPECT_EQ(ErrorFromResponse(500, generic, "items").kind(), ErrorKind::kTransient);
+  EXPECT_EQ(ErrorFromResponse(500, generic, "changes", true).kind(), ErrorKind::kTransient);
+  const std::string expired =
+      R"({"odata.error":{"code":"-2130575172, Microsoft.SharePoint.SPException","message":{"lang":"en-US","value":"The changeToken refers to a time before the start of the current change log."}}})";
+  EXPECT_EQ(ErrorFromResponse(500, expired, "changes", true).kind(), ErrorKind::kTokenInvalid);
+  EXPECT_EQ(ErrorFromResponse(500, expired, "items").kind(), ErrorKind::kTransient);
+  const std::string amr =
+      R"({"odata.error":{"code":"-2146232832, Microsoft.SharePoint.SPException","message":{"lang":"en-US","value":"The changeToken refers to a time before the start of the current change log."}}})";
+  EXPECT_EQ(ErrorFromResponse(500, amr, "changes", true).kind(), ErrorKind::kTokenInvalid);
+  const std::string threshold =
+      R"({"odata.error":{"code":"-2147024860, Microsoft.SharePoint.SPQueryThrottledException","message":{"lang":"en-US","value":"The attempted operation is prohibited because it exceeds the list view threshold."}}})";
+  EXPECT_EQ(ErrorFromResponse(500, threshold, "items").kind(), ErrorKind::kThrottledQuery);
+  EXPECT_EQ(ErrorFromResponse(401, "", "items").kind(), ErrorKind::kAuth);
+  EXPECT_EQ(ErrorFromResponse(404, "", "list").kind(), ErrorKind::kNotFound);
 }
 
 TEST(QueryEncoding, MatchesSharePointsLinks) {

@@ -92,6 +92,11 @@ class SharePointClient {
             const Deadline& deadline, const std::function<void(HttpResponse&)>& consume,
             std::string* reuse = nullptr);
 
+  // POST to GetChanges: like Post, but an answer that says the change token is
+  // unusable is raised as ErrorKind::kTokenInvalid at once, not retried.
+  void PostChangeLog(const std::string& url, const std::string& body, const std::string& what,
+                     const Deadline& deadline, const std::function<void(HttpResponse&)>& consume);
+
   // `{site}/_api/web/lists(guid'{id}')`
   std::string ListApi(const std::string& list_id) const;
   const std::string& site_url() const { return options_.site_url; }
@@ -102,7 +107,8 @@ class SharePointClient {
 
  private:
   void Execute(HttpRequest request, const std::string& what, const Deadline& deadline,
-               const std::function<void(HttpResponse&)>& consume, std::string* reuse);
+               const std::function<void(HttpResponse&)>& consume, std::string* reuse,
+               bool change_log = false);
   std::chrono::milliseconds Backoff(int attempt);
 
   ClientOptions options_;

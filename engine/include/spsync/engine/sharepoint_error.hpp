@@ -33,6 +33,10 @@ class SharePointError : public std::runtime_error {
 
 // Builds the error for a non-2xx response from its status and OData error
 // body (either `odata.error` or verbose `error`), naming `what` was asked.
-SharePointError ErrorFromResponse(int status, const std::string& body, const std::string& what);
+// `change_log`: the request was GetChanges, the only one whose errors can
+// mean "this change token is no longer usable" (kTokenInvalid); elsewhere the
+// same generic SPException codes are ordinary server errors.
+SharePointError ErrorFromResponse(int status, const std::string& body, const std::string& what,
+                                  bool change_log = false);
 
 }  // namespace spsync::engine
