@@ -174,13 +174,8 @@ TEST_F(Security, CertificateKeyAssertionAndAccessTokenNeverAppear) {
 
 // TLS verification is on: a self-signed HTTPS endpoint is refused until its
 // CA is configured (run.caFile) or its host is listed in run.insecureHosts.
-//
-// DISABLED (passes, but takes ~240 s): a certificate verification failure is
-// treated as a transient transport error and retried 8 times with backoff by
-// SharePointClient::Execute (engine/src/sharepoint_client.cpp), so every
-// refused `validate --connect` / `run` takes about a minute instead of
-// failing at once. Run with --gtest_also_run_disabled_tests.
-TEST_F(Security, DISABLED_SelfSignedHttpsIsRefusedUntilTrusted) {
+
+TEST_F(Security, SelfSignedHttpsIsRefusedUntilTrusted) {
   auto crt = (dir_ / "srv.crt").string(), key = (dir_ / "srv.key").string();
   MakeCert(crt, key);
   // A free port, then openssl s_server on it.
@@ -279,6 +274,55 @@ TEST_F(Security, DISABLED_SqlIdentifiersAreQuotedAndCsvFormulasEscaped) {
   EXPECT_TRUE(found);
   // The header cell of the hostile field is escaped as text too, never a formula.
   for (const auto& h : rows[0]) EXPECT_NE(h.front(), '=') << h;
+}
+
+// The enabled variant: a field name that would break an unquoted or
+// single-quoted SQL statement (no '"', see the disabled test above), and a
+// Title that a spreadsheet would evaluate.
+TEST_F(Security, HostileFieldNameIsAColumnAndFormulasAreEscaped) {
+  spsync::emulator::Options o;
+  o.lists = {{"Orders", 40}};
+  spsync::emulator::Emulator emu(o);
+  emu.Start();
+  emu.AddField("Orders", "x'); DROP TABLE t; --", "Text");
+  emu.UpdateItem("Orders", 2, R"J({"Title":"=HYPERLINK(\"http://evil.example\",\"x\")"})J");
+  emu.UpdateItem("Orders", 3, R"J({"Title":"@SUM(1+1)"})J");
+  auto db = (dir_ / "out.db").string();
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+    sqlite3_exec(h, "CREATE TABLE t(v); INSERT INTO t VALUES (42);", nullptr, nullptr, nullptr);
+    sqlite3_close(h);
+  }
+  auto cfg = Write("spsync.json", R"({ "site": { "url": ")" + emu.SiteUrl() + R"(" },
+  "sinks": { "db": { "plugin": "sqlite", "path": ")" +
+                                      db + R"(" }, "csv": { "plugin": "csv", "dir": ")" +
+                                      (dir_ / "csv").string() + R"(" } },
+  "entities": [ { "name": "orders", "list": "Orders", "sinks": ["db", "csv"] } ],
+  "run": { "workDir": ")" + (dir_ / "work").string() +
+                                      R"(", "readTimeout": 5 } })");
+  auto r = Spsync({"run", "--timeout", "60s", "--config", cfg});
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_EQ(SqliteCount(db, "SELECT v FROM t"), 42) << "table t was dropped";
+  EXPECT_EQ(SqliteCount(db,
+                        "SELECT count(*) FROM pragma_table_info('orders') WHERE name LIKE "
+                        "'x'');%DROP%TABLE%t;%--'"),
+            1)
+      << "the hostile field is not a column of its own";
+  EXPECT_EQ(SqliteCount(db, "SELECT count(*) FROM \"orders\""), 40);
+  auto rows = ParseCsv(ReadFile((dir_ / "csv" / "orders" / "changes-000001.csv").string()));
+  ASSERT_GT(rows.size(), 2u);
+  size_t title = 0;
+  for (size_t i = 0; i < rows[0].size(); ++i)
+    if (rows[0][i] == "Title") title = i;
+  int found = 0;
+  for (const auto& row : rows)
+    if (row.size() > title && (row[title].find("HYPERLINK") != std::string::npos ||
+                               row[title].find("SUM(") != std::string::npos)) {
+      ++found;
+      EXPECT_EQ(row[title].front(), '\'') << "not escaped: " << row[title];
+    }
+  EXPECT_EQ(found, 2);
 }
 
 // An entity named ../../etc keeps every file of the CSV sink inside its dir,
