@@ -15,3 +15,4 @@ for preset in release asan; do
   echo "==== $preset: test"
   ctest --preset "$preset" -j"$jobs"
 done
+echo "==== fuzz: 20 s per target (tests/fuzz/README.md)"; tests/fuzz/run.sh 20

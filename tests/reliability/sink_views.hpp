@@ -28,6 +28,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <set>
 #include <sstream>
 #include <string>
@@ -342,6 +343,12 @@ class AtomicS3Front {
         ++dropped;  // the writer died mid-body: S3 would store nothing
         return;
       }
+      // One request at a time: s3rver rewrites an object in place, so a GET
+      // racing a PUT of the same key (a killed writer's PUT still being
+      // forwarded while the next run loads its state) would read half a file;
+      // S3 replaces objects atomically.
+      static std::mutex one_at_a_time;
+      std::lock_guard<std::mutex> lock(one_at_a_time);
       Poco::Net::HTTPClientSession s("127.0.0.1", static_cast<Poco::UInt16>(port_));
       Poco::Net::HTTPRequest out(req.getMethod(), req.getURI(), Poco::Net::HTTPMessage::HTTP_1_1);
       for (const auto& [k, v] : req) out.set(k, v);
