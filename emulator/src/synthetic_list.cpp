@@ -26,14 +26,56 @@ const char* kCities[] = {"Zürich",   "東京",      "São Paulo", "Kraków",
 const char* kWords[] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf", "hotel"};
 const int64_t kUsers[] = {7, 11, 12, 15, 23, kSystemAccount};
 
+// SharePoint's internal name for a field created from a title: every
+// character other than ASCII letters, digits and '_' becomes _xHHHH_ (its
+// UTF-16 code unit, lowercase hex), and the result is cut at 32 characters
+// ("My Field" -> "My_x0020_Field"). So no quote, space or semicolon ever
+// reaches an internal name or an item JSON key.
 std::string EncodeInternalName(std::string_view name) {
+  static const char* kHex = "0123456789abcdef";
+  auto unit = [&](std::string& out, uint32_t u) {
+    out += "_x";
+    for (int shift = 12; shift >= 0; shift -= 4) out.push_back(kHex[(u >> shift) & 15]);
+    out += '_';
+  };
   std::string out;
-  for (char c : name) {
-    if (c == ' ')
-      out += "_x0020_";
-    else
-      out.push_back(c);
+  for (size_t i = 0; i < name.size();) {
+    unsigned char c = static_cast<unsigned char>(name[i]);
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_') {
+      out.push_back(static_cast<char>(c));
+      ++i;
+      continue;
+    }
+    // Decode one UTF-8 sequence (a stray byte stands for itself).
+    uint32_t cp = c;
+    size_t len = 1;
+    if (c >= 0xf0) {
+      len = 4;
+      cp = c & 0x07;
+    } else if (c >= 0xe0) {
+      len = 3;
+      cp = c & 0x0f;
+    } else if (c >= 0xc0) {
+      len = 2;
+      cp = c & 0x1f;
+    }
+    if (len > 1 && i + len <= name.size()) {
+      for (size_t k = 1; k < len; ++k)
+        cp = (cp << 6) | (static_cast<unsigned char>(name[i + k]) & 0x3f);
+    } else {
+      len = 1;
+      cp = c;
+    }
+    if (cp > 0xffff) {
+      cp -= 0x10000;
+      unit(out, 0xd800 + (cp >> 10));
+      unit(out, 0xdc00 + (cp & 0x3ff));
+    } else {
+      unit(out, cp);
+    }
+    i += len;
   }
+  if (out.size() > 32) out.resize(32);
   return out;
 }
 

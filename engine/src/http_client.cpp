@@ -8,6 +8,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/HTTPSClientSession.h>
 #include <Poco/Net/NetException.h>
+#include <Poco/Net/SSLException.h>
 #include <Poco/Net/SSLManager.h>
 #include <Poco/URI.h>
 
@@ -195,6 +196,12 @@ HttpResponse HttpClient::Send(const HttpRequest& request, std::string* reuse) {
   } catch (const TransportError&) {
     // The session is in an unknown state: drop it.
     throw;
+  } catch (const Poco::Net::SSLConnectionUnexpectedlyClosedException& e) {
+    throw TransportError("TLS connection to " + ep.host + " closed: " + e.displayText());
+  } catch (const Poco::Net::SSLException& e) {
+    // Certificate and context failures are permanent until the operator acts.
+    throw TlsError("TLS with " + ep.host + " failed: " + e.displayText() +
+                   " (trust its CA with run.caFile, or list the host in run.insecureHosts)");
   } catch (const Poco::TimeoutException& e) {
     throw TransportError("timed out talking to " + ep.host + ": " + e.displayText());
   } catch (const Poco::Exception& e) {

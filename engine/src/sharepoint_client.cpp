@@ -188,6 +188,8 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
     } catch (const TransportError& e) {
       transient = true;
       last_problem = e.what();
+    } catch (const TlsError& e) {
+      throw SharePointError(ErrorKind::kOther, 0, "", what + ": " + e.what());
     }
 
     if (!transient) {

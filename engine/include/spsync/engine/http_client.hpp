@@ -49,6 +49,14 @@ class TransportError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// The server's TLS certificate is not trusted (or the TLS setup is broken):
+// retrying cannot help, so this is not a TransportError. The message says
+// how to trust the host.
+class TlsError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
 struct HttpOptions {
   std::chrono::seconds connect_timeout{30};
   std::chrono::seconds read_timeout{120};
@@ -69,7 +77,8 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // Sends one request and reads the whole response. Throws TransportError.
+  // Sends one request and reads the whole response. Throws TransportError,
+  // or TlsError when the server's certificate is not trusted.
   // `reuse`, if given, lends its capacity to the response body (it is left
   // empty): reading every page into the same few buffers keeps the heap from
   // growing with the number of pages.
