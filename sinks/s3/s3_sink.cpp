@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -266,16 +267,30 @@ class S3Sink : public spsync::sdk::Sink {
     entity_ = std::string(entity);
     buffer_.clear();
     committed_seq_ = 0;
+    // The state is written twice, _state.next.json then _state.json (see
+    // Persist), so at any instant at least one copy is whole, even on a store
+    // whose PUT is not atomic (s3rver keeps the truncated body of a PUT whose
+    // writer died; S3 never does). The newest whole copy is the commit.
+    std::string main_problem, next_problem;
+    auto main = ReadStateCopy(StateKey(), &main_problem);
+    auto next = ReadStateCopy(NextStateKey(), &next_problem);
     std::string state;
-    if (auto body = client_->Get(StateKey())) {
-      try {
-        Poco::JSON::Parser parser;
-        auto obj = parser.parse(*body).extract<Poco::JSON::Object::Ptr>();
-        committed_seq_ = obj->getValue<long long>("committedSeq");
-        state = Unbase64(obj->optValue<std::string>("state", ""));
-      } catch (const Poco::Exception& e) {
-        throw Fatal(client_->Url(StateKey()) + " is not a valid state file: " + e.displayText());
-      }
+    const StateCopy* chosen = nullptr;
+    if (main && next)
+      chosen = next->seq > main->seq ? &*next : &*main;
+    else if (main)
+      chosen = &*main;
+    else if (next)
+      chosen = &*next;
+    else if (!main_problem.empty())
+      // Only _state.json exists and it is incomplete: a store still flushing
+      // it, or a state from before the two-copy protocol. Worth a retry.
+      throw Retryable(main_problem);
+    // (No _state.json and an incomplete _state.next.json: the first persist
+    // died while writing; nothing was ever committed.)
+    if (chosen != nullptr) {
+      committed_seq_ = chosen->seq;
+      state = chosen->state;
     }
     // Parts above the committed sequence were written by a session that
     // stopped before its persist: remove them so no reader and no snapshot
@@ -337,6 +352,8 @@ class S3Sink : public spsync::sdk::Sink {
     json += ",\"committedSeq\":" + std::to_string(next_seq_ - 1);
     json += ",\"committedAt\":\"" + Iso8601Now() + "\"";
     json += ",\"state\":\"" + Base64(state) + "\"}\n";
+    // Two copies, in this order: see LoadState.
+    client_->Put(NextStateKey(), json, "application/json");
     client_->Put(StateKey(), json, "application/json");
     committed_seq_ = next_seq_ - 1;
   }
@@ -390,6 +407,29 @@ class S3Sink : public spsync::sdk::Sink {
 
  private:
   std::string StateKey() const { return prefix_ + entity_ + "/_state.json"; }
+  std::string NextStateKey() const { return prefix_ + entity_ + "/_state.next.json"; }
+
+  struct StateCopy {
+    long long seq = 0;
+    std::string state;
+  };
+  // One copy of the state; nothing if absent, or if incomplete (then
+  // *problem says why).
+  std::optional<StateCopy> ReadStateCopy(const std::string& key, std::string* problem) {
+    auto body = client_->Get(key);
+    if (!body) return std::nullopt;
+    try {
+      Poco::JSON::Parser parser;
+      auto obj = parser.parse(*body).extract<Poco::JSON::Object::Ptr>();
+      StateCopy copy;
+      copy.seq = obj->getValue<long long>("committedSeq");
+      copy.state = Unbase64(obj->optValue<std::string>("state", ""));
+      return copy;
+    } catch (const Poco::Exception& e) {
+      *problem = client_->Url(key) + " is not a complete state file: " + e.displayText();
+      return std::nullopt;
+    }
+  }
   std::string DataPrefix() const { return prefix_ + entity_ + "/data/"; }
 
   void RequireEntity() const {

@@ -2,7 +2,7 @@
 // prints one JSON document: every object under the prefix with its size,
 // whether its bytes are gzip, and its content: NDJSON records for parts and
 // snapshots (decompressed), the parsed document (with the base64 state
-// decoded) for _state.json.
+// decoded) for _state.json and its first copy _state.next.json.
 // Usage: node read_bucket.mjs <endpoint> <bucket> <prefix>
 import { S3Client, ListObjectsV2Command, GetObjectCommand } from '@aws-sdk/client-s3';
 import { gunzipSync } from 'node:zlib';
@@ -32,7 +32,7 @@ for (const key of keys.sort()) {
   const gzip = bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b;
   const text = (gzip ? gunzipSync(bytes) : bytes).toString('utf8');
   const entry = { key, size: bytes.length, gzip };
-  if (key.endsWith('/_state.json')) {
+  if (key.endsWith('/_state.json') || key.endsWith('/_state.next.json')) {
     const doc = JSON.parse(text);
     entry.state = { ...doc, stateDecoded: Buffer.from(doc.state, 'base64').toString('utf8') };
   } else {

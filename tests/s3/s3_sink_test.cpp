@@ -88,6 +88,7 @@ struct Bucket {
   Object::Ptr state;
   Object::Ptr snapshot;
   std::vector<std::string> other_keys;
+  Poco::JSON::Object::Ptr next_state;
 };
 
 // "exports/sp/<entity>/data/yyyy/mm/dd/part-<8 digits>.ndjson[.gz]" -> seq,
@@ -117,6 +118,9 @@ Bucket Read(const S3rver& server, const std::string& entity) {
       b.parts.emplace_back(seq, o);
     } else if (key == "exports/sp/" + entity + "/_state.json") {
       b.state = o->getObject("state");
+    } else if (key == "exports/sp/" + entity + "/_state.next.json") {
+      // The first of the two state copies (see the sink's Persist).
+      b.next_state = o->getObject("state");
     } else if (key == "exports/sp/" + entity + "/snapshot.ndjson.gz" ||
                key == "exports/sp/" + entity + "/snapshot.ndjson") {
       b.snapshot = o;
@@ -207,6 +211,11 @@ TEST(S3Sink, PagesLayoutStateAndSnapshot) {
 
   Bucket b = Read(server, "orders");
   EXPECT_TRUE(b.other_keys.empty()) << (b.other_keys.empty() ? "" : b.other_keys.front());
+  // After a persist both state copies name the same commit.
+  ASSERT_FALSE(b.next_state.isNull());
+  ASSERT_FALSE(b.state.isNull());
+  EXPECT_EQ(b.next_state->getValue<long long>("committedSeq"),
+            b.state->getValue<long long>("committedSeq"));
   ASSERT_GE(b.parts.size(), 3u) << "partBytes=6000 should split the first page";
   for (size_t i = 0; i < b.parts.size(); ++i) {
     EXPECT_EQ(b.parts[i].first, static_cast<long long>(i + 1)) << "sequence numbers are contiguous";
