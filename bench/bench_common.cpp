@@ -106,10 +106,9 @@ std::unique_ptr<engine::SharePointClient> MakeClient(const std::string& site_url
       std::make_shared<engine::ThrottleGate>());
 }
 
-// Every visible field of the emulator's synthetic list except ContentType:
-// the engine selects that Computed field when `select` is empty and the
-// emulator refuses it in an item $select (HTTP 400), so the benchmarks name
-// their columns explicitly (see bench/README.md).
+// Every visible, non-Computed field of the emulator's synthetic list, named
+// explicitly so the figures do not depend on the engine's default column
+// choice (see bench/README.md).
 const std::vector<std::string>& SelectedFields() {
   static const std::vector<std::string> fields = {
       "Title", "Created", "Author", "Editor", "Attachments", "Description", "Amount", "Quantity",
