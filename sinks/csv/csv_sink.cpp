@@ -38,6 +38,9 @@
 namespace {
 
 namespace fs = std::filesystem;
+using spsync::sdk::AppendJsonString;
+using spsync::sdk::Base64Decode;
+using spsync::sdk::Base64Encode;
 using spsync::sdk::Call;
 using spsync::sdk::Config;
 using spsync::sdk::Fatal;
@@ -114,76 +117,12 @@ std::string SafeName(std::string_view entity) {
 
 // ---- base64 for the opaque state bytes --------------------------------------
 
-std::string Base64(std::string_view in) {
-  static const char* t = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += t[v & 63];
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out += t[v >> 18];
-    out += t[(v >> 12) & 63];
-    out += t[(v >> 6) & 63];
-    out += '=';
-  }
-  return out;
-}
-
-std::string Unbase64(std::string_view in) {
-  auto val = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    int v = val(c);
-    if (v < 0) throw Fatal("state.json: bad base64 in 'state'");
-    acc = (acc << 6) | uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out += static_cast<char>((acc >> bits) & 0xff);
-    }
-  }
-  return out;
-}
-
 // ---- state.json: a flat object of strings and integers ----------------------
 
 std::string JsonString(std::string_view s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
+  std::string out;
+  AppendJsonString(out, s);
+  return out;
 }
 
 // Parses what WriteState() writes (and any flat JSON object of strings and
@@ -495,7 +434,7 @@ class CsvSink : public spsync::sdk::Sink {
       seq_ = num("seq");
       header_ = kv["header"];
       fingerprint_ = kv["fingerprint"];
-      state = Unbase64(kv["state"]);
+      state = Base64Decode(kv["state"], "state.json: state");
     }
 
     // Cut everything written after the persisted point.
@@ -659,7 +598,7 @@ class CsvSink : public spsync::sdk::Sink {
         ",\n  \"header\": " + JsonString(header_) +
         ",\n  \"fingerprint\": " + JsonString(fingerprint_) +
         ",\n  \"persistedAt\": " + JsonString(IsoUtc(static_cast<int64_t>(std::time(nullptr)))) +
-        ",\n  \"state\": " + JsonString(Base64(state)) + "\n}\n";
+        ",\n  \"state\": " + JsonString(Base64Encode(state)) + "\n}\n";
     const std::string path = folder_ + "/state.json", tmp = path + ".tmp";
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) throw Retryable(Errno("csv sink: creating " + tmp));

@@ -21,6 +21,7 @@
 
 namespace {
 
+using spsync::sdk::AppendJsonString;
 using spsync::sdk::Call;
 using spsync::sdk::Config;
 using spsync::sdk::Fatal;
@@ -29,39 +30,6 @@ using spsync::sdk::Items;
 using spsync::sdk::Retryable;
 using spsync::sdk::Schema;
 using spsync::sdk::View;
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  static const char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
 
 std::string ReplaceAll(std::string s, std::string_view from, std::string_view to) {
   for (size_t pos = 0; (pos = s.find(from, pos)) != std::string::npos; pos += to.size())

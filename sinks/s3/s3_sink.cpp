@@ -25,6 +25,9 @@
 
 namespace {
 
+using spsync::sdk::AppendJsonString;
+using spsync::sdk::Base64Decode;
+using spsync::sdk::Base64Encode;
 using spsync::sdk::Call;
 using spsync::sdk::Config;
 using spsync::sdk::Fatal;
@@ -37,93 +40,6 @@ using spsync::sdk::View;
 constexpr long long kDefaultPartBytes = 8LL << 20;
 constexpr long long kDefaultMultipartBytes = 16LL << 20;
 constexpr long long kMinMultipartChunk = 5LL << 20;  // S3's minimum part size
-
-void AppendJsonString(std::string& out, std::string_view s) {
-  static const char kHex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 0xf]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
-    }
-  }
-  out.push_back('"');
-}
-
-std::string Base64(std::string_view in) {
-  static const char kAlphabet[] =
-      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-  std::string out;
-  out.reserve((in.size() + 2) / 3 * 4);
-  size_t i = 0;
-  for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8) | uint8_t(in[i + 2]);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back(kAlphabet[v & 63]);
-  }
-  if (i + 1 == in.size()) {
-    uint32_t v = uint8_t(in[i]) << 16;
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out += "==";
-  } else if (i + 2 == in.size()) {
-    uint32_t v = (uint8_t(in[i]) << 16) | (uint8_t(in[i + 1]) << 8);
-    out.push_back(kAlphabet[(v >> 18) & 63]);
-    out.push_back(kAlphabet[(v >> 12) & 63]);
-    out.push_back(kAlphabet[(v >> 6) & 63]);
-    out.push_back('=');
-  }
-  return out;
-}
-
-std::string Unbase64(std::string_view in) {
-  auto value = [](char c) -> int {
-    if (c >= 'A' && c <= 'Z') return c - 'A';
-    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
-    if (c >= '0' && c <= '9') return c - '0' + 52;
-    if (c == '+') return 62;
-    if (c == '/') return 63;
-    return -1;
-  };
-  std::string out;
-  uint32_t acc = 0;
-  int bits = 0;
-  for (char c : in) {
-    if (c == '=') break;
-    int v = value(c);
-    if (v < 0) throw Fatal("_state.json: invalid base64 in 'state'");
-    acc = (acc << 6) | uint32_t(v);
-    bits += 6;
-    if (bits >= 8) {
-      bits -= 8;
-      out.push_back(static_cast<char>((acc >> bits) & 0xff));
-    }
-  }
-  return out;
-}
 
 std::string Gzip(std::string_view in) {
   z_stream zs{};
@@ -351,7 +267,7 @@ class S3Sink : public spsync::sdk::Sink {
     AppendJsonString(json, list_id_);
     json += ",\"committedSeq\":" + std::to_string(next_seq_ - 1);
     json += ",\"committedAt\":\"" + Iso8601Now() + "\"";
-    json += ",\"state\":\"" + Base64(state) + "\"}\n";
+    json += ",\"state\":\"" + Base64Encode(state) + "\"}\n";
     // Two copies, in this order: see LoadState.
     client_->Put(NextStateKey(), json, "application/json");
     client_->Put(StateKey(), json, "application/json");
@@ -423,7 +339,7 @@ class S3Sink : public spsync::sdk::Sink {
       auto obj = parser.parse(*body).extract<Poco::JSON::Object::Ptr>();
       StateCopy copy;
       copy.seq = obj->getValue<long long>("committedSeq");
-      copy.state = Unbase64(obj->optValue<std::string>("state", ""));
+      copy.state = Base64Decode(obj->optValue<std::string>("state", ""), key + ": state");
       return copy;
     } catch (const Poco::Exception& e) {
       *problem = client_->Url(key) + " is not a complete state file: " + e.displayText();
