@@ -73,6 +73,13 @@ class RestWriter {
   std::unique_ptr<engine::HttpClient> http_;
 };
 
+// The running spsync binary, so the hints work without spsync on the PATH.
+std::string SelfPath() {
+  std::error_code ec;
+  auto p = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? std::string("spsync") : p.string();
+}
+
 }  // namespace
 
 int DemoCmd(const Argv& argv) {
@@ -85,7 +92,9 @@ int DemoCmd(const Argv& argv) {
     throw UsageError("--items must be a number");
   }
   if (items < 10 || items > 50000000) throw UsageError("--items must be between 10 and 50000000");
-  std::filesystem::path dir = std::filesystem::absolute(args.Get("--dir", "./spsync-demo"));
+  std::filesystem::path dir =
+      std::filesystem::absolute(args.Get("--dir", "./spsync-demo")).lexically_normal();
+  if (dir.has_filename() == false) dir = dir.parent_path();
   std::filesystem::create_directories(dir);
 
   const std::string token = "demo-token";
@@ -150,8 +159,8 @@ int DemoCmd(const Argv& argv) {
             << " \"SELECT id, Title, Amount, Status FROM orders WHERE id IN (2,3,4,5," << a1 << ","
             << a2 << ")\"\n"
             << "  ls " << (dir / "csv").string() << "/orders\n"
-            << "  spsync status --config " << config_path << "   (with SPSYNC_DEMO_TOKEN=" << token
-            << ")\n";
+            << "  SPSYNC_DEMO_TOKEN=" << token << " " << SelfPath() << " status --config "
+            << config_path << "\n";
   int rc = std::max(first.exit_code, second.exit_code);
   return rc;
 }
