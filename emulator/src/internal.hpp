@@ -268,7 +268,7 @@ struct ItemWriter {
   const Negotiated* fmt;
   std::string site_url;            // absolute
   std::vector<int> column_subset;  // columns to emit
-  bool deferred = false;           // emit __deferred stubs (verbose, no $select)
+  bool deferred = false;  // verbose without $select: navigation properties as __deferred links
   void Append(std::string& out, int64_t id, const std::vector<std::string>& values,
               int version) const;
 };

@@ -3,6 +3,8 @@
 // not logged.
 #include "commands.hpp"
 
+#include <spsync/sink.hpp>
+
 #include <spdlog/sinks/base_sink.h>
 #include <spdlog/sinks/stdout_color_sinks.h>
 #include <spdlog/spdlog.h>
@@ -14,37 +16,11 @@ namespace spsync::cli {
 
 namespace {
 
+// JSON text of `s` without the surrounding quotes (the SDK's escaping).
 std::string JsonEscape(std::string_view s) {
   std::string out;
-  out.reserve(s.size() + 8);
-  for (unsigned char c : s) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof(buf), "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
-  }
-  return out;
+  spsync::sdk::AppendJsonString(out, s);
+  return out.substr(1, out.size() - 2);
 }
 
 // One JSON object per line on stderr: time, level, message.

@@ -83,12 +83,6 @@ EntitySchema::EntitySchema(std::string entity, std::string list_id, std::string 
   view_.fingerprint = Str(fingerprint_);
 }
 
-int EntitySchema::IndexOf(std::string_view key) const {
-  for (size_t i = 0; i < fields_.size(); ++i)
-    if (fields_[i].key == key) return static_cast<int>(i);
-  return -1;
-}
-
 std::string EntitySchema::SelectClause() const {
   std::string s = "ID,Modified,GUID,OData__UIVersionString";
   for (const auto& f : fields_) {

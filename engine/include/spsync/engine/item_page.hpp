@@ -47,10 +47,10 @@ class ItemPageParser {
   int Lookup(std::string_view key) const;
   static constexpr int kKeyUnknown = -1, kKeyId = -2, kKeyModified = -3, kKeyGuid = -4,
                        kKeyVersion = -5, kKeyEtag = -6;
-  const EntitySchema& schema() const { return schema_; }
   const std::vector<int32_t>& value_types() const { return value_types_; }
 
  private:
+  // The table below holds views into its field names: it must outlive us.
   const EntitySchema& schema_;
   std::vector<int32_t> value_types_;  // per field, in schema order
   // Open-addressed key -> field index table: the per-key lookup is on the

@@ -43,8 +43,6 @@ class EntitySchema {
 
   const std::vector<SchemaField>& fields() const { return fields_; }
   const std::string& fingerprint() const { return fingerprint_; }
-  // Index of the field read from JSON key `key`, or -1.
-  int IndexOf(std::string_view key) const;
   // The C view handed to Sink::Begin; points into this object.
   const spsync_schema& view() const { return view_; }
   // The $select list for item requests: ID, Modified, GUID, the version, and every field.

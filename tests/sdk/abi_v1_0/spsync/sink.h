@@ -152,13 +152,13 @@ typedef enum spsync_change_kind {
 /* One list item. */
 typedef struct spsync_item {
   uint32_t struct_size;
-  int32_t kind;         /* spsync_change_kind */
-  int64_t id;           /* the list item ID (SharePoint `ID`) */
-  spsync_str guid;      /* the item's GUID column, lowercase, no braces */
-  spsync_str modified;  /* ISO-8601 UTC, e.g. "2024-01-31T08:00:00Z" */
-  int64_t modified_unix; /* the same instant in Unix seconds */
-  spsync_str version;   /* the item's etag / version string, e.g. "\"5\"" */
-  spsync_str raw_json;  /* the item's JSON object exactly as SharePoint sent it */
+  int32_t kind;               /* spsync_change_kind */
+  int64_t id;                 /* the list item ID (SharePoint `ID`) */
+  spsync_str guid;            /* the item's GUID column, lowercase, no braces */
+  spsync_str modified;        /* ISO-8601 UTC, e.g. "2024-01-31T08:00:00Z" */
+  int64_t modified_unix;      /* the same instant in Unix seconds */
+  spsync_str version;         /* the item's etag / version string, e.g. "\"5\"" */
+  spsync_str raw_json;        /* the item's JSON object exactly as SharePoint sent it */
   const spsync_value* values; /* value_count values, aligned to the schema's fields */
   size_t value_count;
 } spsync_item;
@@ -166,10 +166,10 @@ typedef struct spsync_item {
 /* One field (column) of the list, as the engine syncs it. */
 typedef struct spsync_field {
   uint32_t struct_size;
-  int32_t value_type;  /* spsync_value_type every value of this field has (or NULL) */
-  spsync_str name;     /* the key in item JSON (EntityPropertyName; e.g. `AssignedToId`) */
-  spsync_str title;    /* the display title */
-  spsync_str sp_type;  /* SharePoint TypeAsString: Text, Note, Number, Lookup, ... */
+  int32_t value_type; /* spsync_value_type every value of this field has (or NULL) */
+  spsync_str name;    /* the key in item JSON (EntityPropertyName; e.g. `AssignedToId`) */
+  spsync_str title;   /* the display title */
+  spsync_str sp_type; /* SharePoint TypeAsString: Text, Note, Number, Lookup, ... */
 } spsync_field;
 
 /* What begin() describes: the entity and its fields, in value order. */
@@ -216,10 +216,10 @@ typedef enum spsync_log_level {
  * spsync_sink_entry() until the library is unloaded. */
 typedef struct spsync_host {
   uint32_t struct_size;
-  uint32_t abi_min;          /* lowest ABI version the host speaks (packed) */
-  uint32_t abi_max;          /* highest ABI version the host speaks (packed) */
-  const char* host_version;  /* e.g. "0.1.0", NUL-terminated */
-  void* host_data;           /* opaque, passed back to the services below */
+  uint32_t abi_min;         /* lowest ABI version the host speaks (packed) */
+  uint32_t abi_max;         /* highest ABI version the host speaks (packed) */
+  const char* host_version; /* e.g. "0.1.0", NUL-terminated */
+  void* host_data;          /* opaque, passed back to the services below */
   /* Writes one log line through the host's logger. Thread-safe. */
   void (*log)(void* host_data, int32_t level, const char* msg, size_t len);
 } spsync_host;
@@ -259,11 +259,11 @@ typedef struct spsync_instance spsync_instance;
  * static const table is the usual choice). */
 typedef struct spsync_sink_vtable {
   uint32_t struct_size;
-  uint32_t abi_version;     /* the version this table follows (packed) */
-  const char* name;         /* short plugin name, e.g. "sqlite"; NUL-terminated */
-  const char* version;      /* the plugin's own version; NUL-terminated */
-  const char* description;  /* one line; NUL-terminated */
-  uint64_t capabilities;    /* SPSYNC_CAP_* bits */
+  uint32_t abi_version;    /* the version this table follows (packed) */
+  const char* name;        /* short plugin name, e.g. "sqlite"; NUL-terminated */
+  const char* version;     /* the plugin's own version; NUL-terminated */
+  const char* description; /* one line; NUL-terminated */
+  uint64_t capabilities;   /* SPSYNC_CAP_* bits */
 
   /* The options open() understands. *options points to *count pointers owned
    * by the plugin, valid until unload. Required. */
@@ -286,8 +286,8 @@ typedef struct spsync_sink_vtable {
   spsync_status (*begin)(spsync_instance* inst, spsync_call* call, const spsync_schema* schema);
 
   /* Creates or replaces items by ID. Required. */
-  spsync_status (*upsert)(spsync_instance* inst, spsync_call* call,
-                          const spsync_item* const* items, size_t count);
+  spsync_status (*upsert)(spsync_instance* inst, spsync_call* call, const spsync_item* const* items,
+                          size_t count);
 
   /* Deletes items by ID; unknown IDs are not an error. Required. */
   spsync_status (*delete_items)(spsync_instance* inst, spsync_call* call, const int64_t* ids,
@@ -301,8 +301,7 @@ typedef struct spsync_sink_vtable {
   /* The commit point: makes everything accepted so far durable, together with
    * `state` (opaque bytes the plugin stores and returns from load_state).
    * len == 0 forgets the state. Required. */
-  spsync_status (*persist)(spsync_instance* inst, spsync_call* call, const void* state,
-                           size_t len);
+  spsync_status (*persist)(spsync_instance* inst, spsync_call* call, const void* state, size_t len);
 
   /* Releases the instance. Anything not persisted may be discarded. Required. */
   void (*close)(spsync_instance* inst);
@@ -314,8 +313,8 @@ typedef struct spsync_sink_vtable {
  * zeroes the rest before the call. */
 typedef struct spsync_negotiation {
   uint32_t struct_size;
-  uint32_t abi_version;              /* the version the plugin chose (packed) */
-  const spsync_sink_vtable* vtable;  /* plugin-owned, valid until unload */
+  uint32_t abi_version;             /* the version the plugin chose (packed) */
+  const spsync_sink_vtable* vtable; /* plugin-owned, valid until unload */
   /* Why the plugin refused (NUL-terminated, truncated to fit). */
   char message[256];
 } spsync_negotiation;
