@@ -1,8 +1,8 @@
 #include "bench_common.hpp"
 
-#include <spsync/engine/credentials.hpp>
-#include <spsync/engine/http_client.hpp>
-#include <spsync/engine/schema.hpp>
+#include <spsync/engine/sharepoint/credentials.hpp>
+#include <spsync/engine/sharepoint/http_client.hpp>
+#include <spsync/engine/sharepoint/schema.hpp>
 #include <spsync/plugins/loaded_plugin.hpp>
 #include <spsync/plugins/plugin_finder.hpp>
 

@@ -5,9 +5,9 @@
 #pragma once
 
 #include <spsync/emulator/emulator.hpp>
-#include <spsync/engine/sharepoint_client.hpp>
+#include <spsync/engine/sharepoint/sharepoint_client.hpp>
 #include <spsync/engine/sink.hpp>
-#include <spsync/engine/sync_session.hpp>
+#include <spsync/engine/sync/sync_session.hpp>
 
 #include <cstdint>
 #include <map>

@@ -9,8 +9,8 @@
 #include "bench_common.hpp"
 #include "suites.hpp"
 
-#include <spsync/engine/item_page.hpp>
-#include <spsync/engine/state.hpp>
+#include <spsync/engine/sharepoint/item_page.hpp>
+#include <spsync/engine/sync/state.hpp>
 
 #include <Poco/InflatingStream.h>
 #include <Poco/Net/HTTPClientSession.h>

@@ -4,7 +4,7 @@
 #include "bench_common.hpp"
 #include "suites.hpp"
 
-#include <spsync/engine/item_page.hpp>
+#include <spsync/engine/sharepoint/item_page.hpp>
 
 #include <Poco/JSON/Parser.h>
 #include <benchmark/benchmark.h>

@@ -4,7 +4,7 @@
 #pragma once
 
 #include "spsync/engine/config.hpp"
-#include "spsync/engine/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
 #include "spsync/engine/sink.hpp"
 #include "spsync/plugins/plugin_finder.hpp"
 

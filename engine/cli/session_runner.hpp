@@ -6,7 +6,7 @@
 
 #include "runtime.hpp"
 #include "spsync/engine/deadline.hpp"
-#include "spsync/engine/sync_session.hpp"
+#include "spsync/engine/sync/sync_session.hpp"
 
 #include <string>
 #include <vector>

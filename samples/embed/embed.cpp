@@ -3,7 +3,7 @@
 //   spsync-embed-sample SITE_URL LIST [BEARER_TOKEN]
 // The state lives in memory here; a real embedder stores it (Persist) and
 // hands it back (LoadState) so the next run is incremental.
-#include <spsync/engine/sync_session.hpp>
+#include <spsync/engine/sync/sync_session.hpp>
 
 #include <cstdio>
 #include <string>

@@ -3,9 +3,9 @@
 // then accepts; token caching; refusals that name the problem and never
 // echo a secret.
 #include "spsync/emulator/emulator.hpp"
-#include "spsync/engine/credentials.hpp"
-#include "spsync/engine/sharepoint_client.hpp"
-#include "spsync/engine/sharepoint_error.hpp"
+#include "spsync/engine/sharepoint/credentials.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_error.hpp"
 
 #include <gtest/gtest.h>
 #include <unistd.h>

@@ -4,11 +4,11 @@
 // host). Each must end in a clear error, with nothing applied from the bad
 // page, the state not advanced, and no credentials sent anywhere else.
 #include "memory_sink.hpp"
-#include "spsync/engine/credentials.hpp"
-#include "spsync/engine/http_client.hpp"
-#include "spsync/engine/sharepoint_client.hpp"
-#include "spsync/engine/state.hpp"
-#include "spsync/engine/sync_session.hpp"
+#include "spsync/engine/sharepoint/credentials.hpp"
+#include "spsync/engine/sharepoint/http_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
+#include "spsync/engine/sync/state.hpp"
+#include "spsync/engine/sync/sync_session.hpp"
 
 #include <Poco/Net/HTTPRequestHandler.h>
 #include <Poco/Net/HTTPRequestHandlerFactory.h>

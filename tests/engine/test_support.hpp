@@ -4,11 +4,11 @@
 #pragma once
 
 #include "spsync/emulator/emulator.hpp"
-#include "spsync/engine/credentials.hpp"
-#include "spsync/engine/http_client.hpp"
-#include "spsync/engine/sharepoint_client.hpp"
-#include "spsync/engine/state.hpp"
-#include "spsync/engine/sync_session.hpp"
+#include "spsync/engine/sharepoint/credentials.hpp"
+#include "spsync/engine/sharepoint/http_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
+#include "spsync/engine/sync/state.hpp"
+#include "spsync/engine/sync/sync_session.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>

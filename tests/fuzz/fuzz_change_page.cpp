@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "spsync/engine/change_page.hpp"
-#include "spsync/engine/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint/change_page.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string body(reinterpret_cast<const char*>(data), size);

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <string>
 
-#include "spsync/engine/change_page.hpp"
+#include "spsync/engine/sharepoint/change_page.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::string token(reinterpret_cast<const char*>(data), size);

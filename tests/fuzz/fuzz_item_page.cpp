@@ -4,9 +4,9 @@
 #include <cstdint>
 #include <string>
 
-#include "spsync/engine/item_page.hpp"
-#include "spsync/engine/schema.hpp"
-#include "spsync/engine/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint/item_page.hpp"
+#include "spsync/engine/sharepoint/schema.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
 
 using namespace spsync::engine;
 

@@ -7,7 +7,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "spsync/engine/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
 
 using namespace spsync::engine;
 

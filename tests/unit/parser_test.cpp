@@ -1,10 +1,10 @@
 // The hot-path parsers: SharePoint's item and change pages, typed values,
 // and hostile bodies (each a MalformedBody, never a crash).
-#include "spsync/engine/change_page.hpp"
-#include "spsync/engine/item_page.hpp"
-#include "spsync/engine/schema.hpp"
-#include "spsync/engine/sharepoint_client.hpp"
-#include "spsync/engine/sharepoint_error.hpp"
+#include "spsync/engine/sharepoint/change_page.hpp"
+#include "spsync/engine/sharepoint/item_page.hpp"
+#include "spsync/engine/sharepoint/schema.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_error.hpp"
 
 #include <gtest/gtest.h>
 #include <simdjson.h>

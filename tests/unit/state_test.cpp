@@ -1,6 +1,6 @@
 // The state a sink stores for the engine, and change tokens.
-#include "spsync/engine/state.hpp"
-#include "spsync/engine/change_page.hpp"
+#include "spsync/engine/sync/state.hpp"
+#include "spsync/engine/sharepoint/change_page.hpp"
 
 #include <gtest/gtest.h>
 

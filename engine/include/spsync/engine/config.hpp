@@ -4,7 +4,7 @@
 // error names the file, the key path and what was expected.
 #pragma once
 
-#include "spsync/engine/sync_session.hpp"
+#include "spsync/engine/sync/sync_session.hpp"
 
 #include <chrono>
 #include <map>

@@ -1,6 +1,6 @@
-#include "spsync/engine/change_page.hpp"
+#include "spsync/engine/sharepoint/change_page.hpp"
 
-#include "spsync/engine/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
 
 #include <simdjson.h>
 

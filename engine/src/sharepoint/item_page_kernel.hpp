@@ -4,7 +4,7 @@
 // the way simdjson's own DOM parser dispatches.
 #pragma once
 
-#include "spsync/engine/item_page.hpp"
+#include "spsync/engine/sharepoint/item_page.hpp"
 
 #include <simdjson.h>
 

@@ -2,7 +2,7 @@
 // the ID gaps inline; the ID-only reconcile pass.
 #include "prefetcher.hpp"
 #include "session_impl.hpp"
-#include "spsync/engine/sharepoint_error.hpp"
+#include "spsync/engine/sharepoint/sharepoint_error.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -1,4 +1,4 @@
-#include "spsync/engine/state.hpp"
+#include "spsync/engine/sync/state.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>

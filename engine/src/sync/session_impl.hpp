@@ -2,9 +2,9 @@
 // sink calls). Not installed.
 #pragma once
 
-#include "spsync/engine/item_page.hpp"
-#include "spsync/engine/schema.hpp"
-#include "spsync/engine/sync_session.hpp"
+#include "spsync/engine/sharepoint/item_page.hpp"
+#include "spsync/engine/sharepoint/schema.hpp"
+#include "spsync/engine/sync/sync_session.hpp"
 
 #include <fstream>
 #include <memory>

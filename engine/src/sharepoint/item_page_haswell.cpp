@@ -11,7 +11,7 @@
 #include <simdjson.h>
 
 #include "item_page_kernel.hpp"
-#include "spsync/engine/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
 
 #include <cmath>
 #include <cstring>

@@ -1,7 +1,7 @@
-#include "spsync/engine/item_page.hpp"
+#include "spsync/engine/sharepoint/item_page.hpp"
 
 #include "item_page_kernel.hpp"
-#include "spsync/engine/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
 
 #include <cmath>
 #include <cstdlib>

@@ -1,6 +1,6 @@
-#include "spsync/engine/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
 
-#include "spsync/engine/sharepoint_error.hpp"
+#include "spsync/engine/sharepoint/sharepoint_error.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>

@@ -1,4 +1,4 @@
-#include "spsync/engine/sharepoint_error.hpp"
+#include "spsync/engine/sharepoint/sharepoint_error.hpp"
 
 #include <Poco/JSON/Parser.h>
 

@@ -1,4 +1,4 @@
-#include "spsync/engine/http_client.hpp"
+#include "spsync/engine/sharepoint/http_client.hpp"
 
 #include <Poco/Exception.h>
 #include <Poco/InflatingStream.h>

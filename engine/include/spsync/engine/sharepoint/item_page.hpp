@@ -7,7 +7,7 @@
 // fills it, then the session hands it to the sink).
 #pragma once
 
-#include "spsync/engine/schema.hpp"
+#include "spsync/engine/sharepoint/schema.hpp"
 
 #include <spsync/sink.h>
 

@@ -7,10 +7,10 @@
 // the ThrottleGate, which is the point: one host's throttle pauses everyone.
 #pragma once
 
-#include "spsync/engine/credentials.hpp"
 #include "spsync/engine/deadline.hpp"
-#include "spsync/engine/http_client.hpp"
-#include "spsync/engine/schema.hpp"
+#include "spsync/engine/sharepoint/credentials.hpp"
+#include "spsync/engine/sharepoint/http_client.hpp"
+#include "spsync/engine/sharepoint/schema.hpp"
 
 #include <atomic>
 #include <chrono>

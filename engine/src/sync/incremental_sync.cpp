@@ -1,8 +1,8 @@
 // Incremental mode: drain the change log from the stored token, collapsing
 // each item's changes in log order and fetching upserted items in bulk.
 #include "session_impl.hpp"
-#include "spsync/engine/change_page.hpp"
-#include "spsync/engine/sharepoint_error.hpp"
+#include "spsync/engine/sharepoint/change_page.hpp"
+#include "spsync/engine/sharepoint/sharepoint_error.hpp"
 
 #include <spdlog/spdlog.h>
 

@@ -17,9 +17,9 @@
 #pragma once
 
 #include "spsync/engine/deadline.hpp"
-#include "spsync/engine/sharepoint_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
 #include "spsync/engine/sink.hpp"
-#include "spsync/engine/state.hpp"
+#include "spsync/engine/sync/state.hpp"
 
 #include <chrono>
 #include <cstdint>

@@ -1,4 +1,4 @@
-#include "spsync/engine/schema.hpp"
+#include "spsync/engine/sharepoint/schema.hpp"
 
 #include <Poco/SHA1Engine.h>
 

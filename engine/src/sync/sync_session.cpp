@@ -1,8 +1,8 @@
-#include "spsync/engine/sync_session.hpp"
+#include "spsync/engine/sync/sync_session.hpp"
 
 #include "session_impl.hpp"
-#include "spsync/engine/change_page.hpp"
-#include "spsync/engine/sharepoint_error.hpp"
+#include "spsync/engine/sharepoint/change_page.hpp"
+#include "spsync/engine/sharepoint/sharepoint_error.hpp"
 
 #include <spdlog/spdlog.h>
 

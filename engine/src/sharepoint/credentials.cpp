@@ -1,7 +1,7 @@
-#include "spsync/engine/credentials.hpp"
+#include "spsync/engine/sharepoint/credentials.hpp"
 
-#include "spsync/engine/http_client.hpp"
-#include "spsync/engine/sharepoint_error.hpp"
+#include "spsync/engine/sharepoint/http_client.hpp"
+#include "spsync/engine/sharepoint/sharepoint_error.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
