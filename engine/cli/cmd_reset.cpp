@@ -1,6 +1,7 @@
 // `spsync reset`: forget a pair's state so the next run starts a full sync.
 #include "args.hpp"
 #include "commands.hpp"
+#include "pair_files.hpp"
 #include "runtime.hpp"
 #include "spsync/engine/sync/state.hpp"
 #include "state_view.hpp"

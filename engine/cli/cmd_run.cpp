@@ -33,6 +33,9 @@ int RunCmd(const Argv& argv) {
     } catch (const std::exception&) {
       throw UsageError("--timeout must be a duration like 90s, 10m or 1h30m");
     }
+    // 0 would silently mean "no limit": say so rather than guess.
+    if (budget.count() == 0)
+      throw UsageError("--timeout must be longer than 0 (leave it out for no time limit)");
   }
   if (args.Has("--full") && args.Has("--reconcile"))
     throw UsageError("--full and --reconcile exclude each other");

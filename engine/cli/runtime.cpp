@@ -4,10 +4,7 @@
 #include "spsync/plugins/option_validation.hpp"
 
 #include <Poco/URI.h>
-#include <fcntl.h>
 #include <spdlog/spdlog.h>
-#include <sys/file.h>
-#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -76,14 +73,6 @@ std::shared_ptr<engine::Credentials> MakeCredentials(
 
 }  // namespace
 
-std::string SafeComponent(const std::string& s) {
-  std::string out;
-  for (unsigned char ch : s)
-    out += (std::isalnum(ch) || ch == '-' || ch == '_' || ch == '.') ? static_cast<char>(ch) : '_';
-  if (out.empty() || out == "." || out == "..") out = "_" + out;
-  return out;
-}
-
 Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugin_dirs) {
   Runtime rt;
   engine::HttpOptions ho;
@@ -123,24 +112,6 @@ std::unique_ptr<engine::Sink> OpenSink(Runtime& rt, const std::string& name) {
     throw engine::ConfigError(msg);
   }
   return plugin->Open(entry.options);
-}
-
-PairLock::PairLock(const std::string& work_dir, const std::string& entity,
-                   const std::string& sink) {
-  std::filesystem::path dir = std::filesystem::path(work_dir) / "locks";
-  std::filesystem::create_directories(dir);
-  std::string file =
-      (dir / (SafeComponent(entity) + "--" + SafeComponent(sink) + ".lock")).string();
-  fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-  if (fd_ < 0) return;
-  if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {
-    ::close(fd_);
-    fd_ = -1;
-  }
-}
-
-PairLock::~PairLock() {
-  if (fd_ >= 0) ::close(fd_);
 }
 
 }  // namespace spsync::cli

@@ -1,6 +1,6 @@
 // What a command builds from a config: the SharePoint client (HTTP, auth,
 // retries), the plugin finder, and opened sinks; plus the per-(entity, sink)
-// lock. Shared by run, status, reset, validate and snapshot.
+// Shared by run, status, reset, validate and snapshot.
 #pragma once
 
 #include "spsync/engine/config.hpp"
@@ -28,22 +28,5 @@ Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugi
 // Opens sink `name` of the config: finds and loads its plugin, checks its
 // options (throws engine::ConfigError naming each problem), opens it.
 std::unique_ptr<engine::Sink> OpenSink(Runtime& rt, const std::string& name);
-
-// An exclusive lock on one (entity, sink) pair, held while the object lives.
-// flock(2): the kernel drops it when the process dies, even by SIGKILL.
-class PairLock {
- public:
-  PairLock(const std::string& work_dir, const std::string& entity, const std::string& sink);
-  ~PairLock();
-  PairLock(const PairLock&) = delete;
-  PairLock& operator=(const PairLock&) = delete;
-  bool acquired() const { return fd_ >= 0; }
-
- private:
-  int fd_ = -1;
-};
-
-// A name safe as one path component (for lock and dead-letter files).
-std::string SafeComponent(const std::string& s);
 
 }  // namespace spsync::cli

@@ -1,6 +1,7 @@
 #include "session_runner.hpp"
 
 #include "commands.hpp"
+#include "pair_files.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <spdlog/spdlog.h>
@@ -157,9 +158,7 @@ RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Dead
         so.reconcile = request.reconcile;
         so.sink_name = p.sink;
         so.incident_after_fails = rt.config.run.incident_after_fails;
-        so.dead_letter_file = (std::filesystem::path(rt.config.run.work_dir) / "dead-letter" /
-                               (SafeComponent(r.entity) + "--" + SafeComponent(p.sink) + ".ndjson"))
-                                  .string();
+        so.dead_letter_file = DeadLetterFile(rt.config.run.work_dir, r.entity, p.sink).string();
         engine::SessionEvents ev;
         ev.progress = [&progress, key](int64_t done, int64_t total) {
           progress.Update(key, done, total);

@@ -246,8 +246,8 @@ TEST_F(CliTest, FailuresExitOneAndAnIncidentExitsFourAndRunsTheHook) {
 
 TEST_F(CliTest, AnOverlappingRunSkipsALockedPair) {
   std::string cfg = Config();
-  fs::create_directories(dir_ / "work" / "locks");
-  std::string lock = (dir_ / "work" / "locks" / "orders--db.lock").string();
+  fs::create_directories(dir_ / "work" / "locks" / "orders");
+  std::string lock = (dir_ / "work" / "locks" / "orders" / "db.lock").string();
   int fd = open(lock.c_str(), O_RDWR | O_CREAT, 0644);
   ASSERT_GE(fd, 0);
   ASSERT_EQ(flock(fd, LOCK_EX | LOCK_NB), 0);

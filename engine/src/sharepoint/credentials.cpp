@@ -2,6 +2,7 @@
 
 #include "spsync/engine/sharepoint/http_client.hpp"
 #include "spsync/engine/sharepoint/sharepoint_error.hpp"
+#include "spsync/engine/sharepoint/throttle_headers.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -223,7 +224,11 @@ class CertificateAuth final : public Credentials {
     if (!o->has("access_token"))
       throw SharePointError(ErrorKind::kAuth, 200, "", "token response without access_token");
     cached_.value = o->getValue<std::string>("access_token");
-    int64_t expires_in = o->has("expires_in") ? std::stoll(o->get("expires_in").toString()) : 3600;
+    // A lifetime that does not parse (or is absurd) is taken as an hour;
+    // the token is refreshed early or on a 401 anyway.
+    int64_t expires_in = 3600;
+    if (o->has("expires_in"))
+      expires_in = ParseBoundedInt(o->get("expires_in").toString(), 86400 * 365).value_or(3600);
     cached_.expires = std::chrono::system_clock::now() + std::chrono::seconds(expires_in);
   }
 
@@ -282,9 +287,11 @@ class ManagedIdentity final : public Credentials {
       throw SharePointError(ErrorKind::kAuth, 200, "",
                             "managed identity response without access_token");
     cached_.value = o->getValue<std::string>("access_token");
-    if (o->has("expires_on"))
-      cached_.expires = std::chrono::system_clock::time_point(
-          std::chrono::seconds(std::stoll(o->get("expires_on").toString())));
+    auto expires_on = o->has("expires_on")
+                          ? ParseBoundedInt(o->get("expires_on").toString(), int64_t{1} << 40)
+                          : std::nullopt;
+    if (expires_on)
+      cached_.expires = std::chrono::system_clock::time_point(std::chrono::seconds(*expires_on));
     else
       cached_.expires = std::chrono::system_clock::now() + std::chrono::hours(1);
   }

@@ -50,8 +50,11 @@ Poco::Net::Context::Ptr MakeContext(bool verify, const std::string& ca_file) {
                                 "ALL:!ADH:!LOW:!EXP:!MD5:@STRENGTH");
 }
 
-// Reads a stream to its end into `out`, keeping padding capacity.
-void ReadAll(std::istream& in, std::string& out, size_t expected) {
+using Clock = std::chrono::steady_clock;
+
+// Reads a stream to its end into `out`, keeping padding capacity. Gives up
+// (TransportError) once `not_after` has passed, if it is set.
+void ReadAll(std::istream& in, std::string& out, size_t expected, Clock::time_point not_after) {
   out.clear();
   out.reserve(expected + kBodyPadding);
   char buf[64 * 1024];
@@ -62,6 +65,8 @@ void ReadAll(std::istream& in, std::string& out, size_t expected) {
     if (out.capacity() < out.size() + static_cast<size_t>(n) + kBodyPadding)
       out.reserve(std::max(out.capacity() * 2, out.size() + static_cast<size_t>(n) + kBodyPadding));
     out.append(buf, static_cast<size_t>(n));
+    if (not_after != Clock::time_point{} && Clock::now() > not_after)
+      throw TransportError("the time budget ended while the response body was arriving");
   }
   if (in.bad()) throw TransportError("error while reading the response body");
   if (out.capacity() < out.size() + kBodyPadding) out.reserve(out.size() + kBodyPadding);
@@ -162,6 +167,25 @@ HttpResponse HttpClient::Send(const HttpRequest& request, std::string* reuse) {
   if (ep.scheme != "http" && ep.scheme != "https")
     throw TransportError("unsupported URL scheme '" + ep.scheme + "'");
   auto session = Acquire(ep);
+  // Timeouts apply per connect and per read; a time budget caps both, and
+  // ReadAll caps the whole transfer.
+  Poco::Timespan connect(options_.connect_timeout.count(), 0);
+  Poco::Timespan read(options_.read_timeout.count(), 0);
+  if (request.not_after != Clock::time_point{}) {
+    auto left =
+        std::chrono::duration_cast<std::chrono::microseconds>(request.not_after - Clock::now());
+    if (left.count() <= 0) throw TransportError("no time left in the budget for the request");
+    Poco::Timespan cap(left.count());
+    connect = std::min(connect, cap);
+    read = std::min(read, cap);
+  }
+  session->setTimeout(connect, read, read);
+  // setTimeout only reaches the socket at the next connect: a pooled,
+  // connected session needs its socket told directly.
+  if (session->connected()) {
+    session->socket().setReceiveTimeout(read);
+    session->socket().setSendTimeout(read);
+  }
   HttpResponse out;
   if (reuse != nullptr) out.body.swap(*reuse);
   try {
@@ -186,9 +210,10 @@ HttpResponse HttpClient::Send(const HttpRequest& request, std::string* reuse) {
     const auto length = resp.getContentLength64();
     if (gz) {
       Poco::InflatingInputStream inflater(rs, Poco::InflatingStreamBuf::STREAM_GZIP);
-      ReadAll(inflater, out.body, length > 0 ? static_cast<size_t>(length) * 4 : 0);
+      ReadAll(inflater, out.body, length > 0 ? static_cast<size_t>(length) * 4 : 0,
+              request.not_after);
     } else {
-      ReadAll(rs, out.body, length > 0 ? static_cast<size_t>(length) : 0);
+      ReadAll(rs, out.body, length > 0 ? static_cast<size_t>(length) : 0, request.not_after);
       if (length >= 0 && out.body.size() != static_cast<size_t>(length))
         throw TransportError("truncated response body: got " + std::to_string(out.body.size()) +
                              " of " + std::to_string(length) + " bytes");

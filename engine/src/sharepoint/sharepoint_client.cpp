@@ -1,6 +1,7 @@
 #include "spsync/engine/sharepoint/sharepoint_client.hpp"
 
 #include "spsync/engine/sharepoint/sharepoint_error.hpp"
+#include "spsync/engine/sharepoint/throttle_headers.hpp"
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
@@ -29,15 +30,15 @@ void SleepFor(std::chrono::milliseconds d, const Deadline& deadline) {
   }
 }
 
-// Retry-After in seconds (or an HTTP date, which SharePoint does not send:
-// treated as absent); RateLimit-Reset likewise. The larger wins.
+// The wait a throttled answer asks for: Retry-After (seconds or an
+// HTTP-date) or RateLimit-Reset, the larger; -1 when neither is usable.
 std::chrono::milliseconds ThrottleWait(const HttpResponse& r) {
-  auto seconds = [](const std::string& v) -> long {
-    if (v.empty() || !std::all_of(v.begin(), v.end(), ::isdigit)) return -1;
-    return std::min(std::stol(v), 3600L);
-  };
-  long s = std::max(seconds(r.Header("Retry-After")), seconds(r.Header("RateLimit-Reset")));
-  return s < 0 ? std::chrono::milliseconds(-1) : std::chrono::milliseconds(s * 1000);
+  std::chrono::seconds wait(-1);
+  if (auto s = ParseRetryAfter(r.Header("Retry-After"), std::chrono::system_clock::now()))
+    wait = *s;
+  if (auto s = ParseBoundedInt(r.Header("RateLimit-Reset"), kMaxBelievedWait.count()))
+    wait = std::max(wait, std::chrono::seconds(*s));
+  return wait;
 }
 
 // 8-4-4-4-12 hex digits, optionally in braces.
@@ -167,6 +168,9 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
     if (deadline.expired())
       throw SharePointError(ErrorKind::kBudget, 0, "", "time budget spent before " + what);
     HttpRequest attempt = request;
+    // A request in flight ends with the budget too: a slow answer must not
+    // hold a 3-second budget for half a minute.
+    attempt.not_after = Clock::now() + deadline.remaining();
     std::string auth = credentials_->AuthorizationHeader(deadline);
     if (!auth.empty()) attempt.headers.emplace_back("Authorization", std::move(auth));
     stats_.requests++;
@@ -199,8 +203,10 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
           throw SharePointError(
               ErrorKind::kTransient, resp.status, "",
               what + ": still throttled after " + std::to_string(throttles - 1) + " waits");
+        // No usable wait, or none at all (`Retry-After: 0` again and again
+        // would spin): back off on our own growing schedule instead.
         auto wait = ThrottleWait(resp);
-        if (wait.count() < 0) wait = Backoff(throttles);
+        if (wait <= std::chrono::milliseconds(0)) wait = Backoff(throttles);
         if (deadline.WouldExpireAfter(wait))
           throw SharePointError(ErrorKind::kBudget, resp.status, "",
                                 what + ": throttled (HTTP " + std::to_string(resp.status) +
@@ -269,22 +275,32 @@ void SharePointClient::PostChangeLog(const std::string& url, const std::string& 
 }
 
 ListInfo SharePointClient::GetList(const std::string& ref, const Deadline& deadline) {
-  std::string base = options_.site_url + "/_api/web/";
-  std::string path;
+  const std::string by_title = "lists/getbytitle(" + EncodeQueryValue(QuoteOData(ref)) + ")";
   if (IsGuid(ref)) {
     std::string id = Lower(ref);
     id.erase(std::remove(id.begin(), id.end(), '{'), id.end());
     id.erase(std::remove(id.begin(), id.end(), '}'), id.end());
-    path = "lists(guid'" + id + "')";
-  } else if (ref.find('/') != std::string::npos) {
-    std::string server_relative = ref;
-    if (server_relative[0] != '/')
-      server_relative = Poco::URI(options_.site_url).getPath() + "/" + ref;
-    path = "GetList(" + EncodeQueryValue(QuoteOData(server_relative)) + ")";
-  } else {
-    path = "lists/getbytitle(" + EncodeQueryValue(QuoteOData(ref)) + ")";
+    return ReadList("lists(guid'" + id + "')", ref, deadline);
   }
-  std::string url = base + path + "?%24select=Id,Title,ItemCount,CurrentChangeToken";
+  if (ref.find('/') == std::string::npos) return ReadList(by_title, ref, deadline);
+  // `Lists/Orders` or `/sites/x/Lists/Orders` is a URL; but a title may hold
+  // a slash too ("A/B tests"), so a URL that names no list is tried as a title.
+  std::string server_relative = ref;
+  if (server_relative[0] != '/')
+    server_relative = Poco::URI(options_.site_url).getPath() + "/" + ref;
+  try {
+    return ReadList("GetList(" + EncodeQueryValue(QuoteOData(server_relative)) + ")", ref,
+                    deadline);
+  } catch (const SharePointError& e) {
+    if (e.kind() != ErrorKind::kNotFound || ref[0] == '/') throw;
+  }
+  return ReadList(by_title, ref, deadline);
+}
+
+ListInfo SharePointClient::ReadList(const std::string& path, const std::string& ref,
+                                    const Deadline& deadline) {
+  std::string url =
+      options_.site_url + "/_api/web/" + path + "?%24select=Id,Title,ItemCount,CurrentChangeToken";
   ListInfo info;
   Get(url, "reading list '" + ref + "'", deadline, [&](HttpResponse& r) {
     auto o = ParseObject(r.body);

@@ -151,6 +151,10 @@ void SyncSession::Impl::RunReconcile() {
       if (item.id > previous + 1) deletions.AddRange(previous + 1, item.id - 1);
       previous = item.id;
     }
+    // Commit each page's deletions before the next request, so the sink's
+    // write transaction is never held while SharePoint answers.
+    deletions.Flush();
+    Persist();
     url = page.next_link;
   }
   deletions.AddTail(previous + 1);

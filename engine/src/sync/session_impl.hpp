@@ -2,6 +2,7 @@
 // sink calls). Not installed.
 #pragma once
 
+#include "spsync/engine/sharepoint/change_page.hpp"
 #include "spsync/engine/sharepoint/item_page.hpp"
 #include "spsync/engine/sharepoint/schema.hpp"
 #include "spsync/engine/sync/sync_session.hpp"
@@ -84,8 +85,12 @@ class SyncSession::Impl {
  private:
   void Prepare();
   void StartBlankFull(const std::string& reason);
+  // The fields of `fields_now` that the sink's existing rows were not written
+  // with, comma-separated ("" = none, or nothing written yet).
+  std::string MissingFields(const std::vector<std::string>& fields_now) const;
   void RunFull();
   void RunIncremental();
+  void ApplyChanges(const std::vector<Change>& log);
   void RunReconcile();
   std::string ItemsUrl(int64_t after_id, bool ids_only) const;
   void FetchPage(const std::string& url, ItemPage* page, spsync_change_kind kind);

@@ -121,6 +121,9 @@ void DeletionWriter::AddRange(int64_t first, int64_t last) {
 
 void DeletionWriter::AddTail(int64_t first) {
   if (first < 1) first = 1;
+  // Nothing the sink may hold lies at or above `first` (a first full sync has
+  // limit 0): no deletion at all, not even an open range.
+  if (limit_ < first) return;
   if (!ranges_) return AddRange(first, limit_);
   if (limit_ >= first) count_ += limit_ - first + 1;
   pending_ranges_.push_back({first, INT64_MAX});

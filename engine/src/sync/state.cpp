@@ -1,5 +1,6 @@
 #include "spsync/engine/sync/state.hpp"
 
+#include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 
@@ -38,6 +39,9 @@ std::string EncodeState(const SyncState& s) {
   o.set("failedSessions", s.failed_sessions);
   o.set("lastError", s.last_error);
   o.set("schemaFingerprint", s.schema_fingerprint);
+  Poco::JSON::Array fields;
+  for (const auto& f : s.fields) fields.add(f);
+  o.set("fields", fields);
   o.set("itemsUpserted", s.items_upserted);
   o.set("itemsDeleted", s.items_deleted);
   o.set("sessions", s.sessions);
@@ -76,6 +80,9 @@ SyncState DecodeState(std::string_view bytes) {
   s.failed_sessions = Field<int64_t>(o, "failedSessions", 0);
   s.last_error = Field<std::string>(o, "lastError", "");
   s.schema_fingerprint = Field<std::string>(o, "schemaFingerprint", "");
+  if (auto fields = o->getArray("fields"); !fields.isNull())
+    for (size_t i = 0; i < fields->size(); ++i)
+      s.fields.push_back(fields->getElement<std::string>(static_cast<unsigned>(i)));
   s.items_upserted = Field<int64_t>(o, "itemsUpserted", 0);
   s.items_deleted = Field<int64_t>(o, "itemsDeleted", 0);
   s.sessions = Field<int64_t>(o, "sessions", 0);

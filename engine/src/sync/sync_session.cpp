@@ -51,6 +51,13 @@ SyncSession::Impl::Impl(SharePointClient& client, Sink& sink, const EntityConfig
   result_.sink = options.sink_name;
 }
 
+namespace {
+std::string Lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+}  // namespace
+
 int64_t SyncSession::Impl::Now() const {
   return static_cast<int64_t>(std::time(nullptr));
 }
@@ -127,13 +134,23 @@ void SyncSession::Impl::Prepare() {
   schema_ =
       std::make_unique<EntitySchema>(entity_.name, list_.id, list_.title, std::move(selected));
   parser_ = std::make_unique<ItemPageParser>(*schema_);
-  if (!state_.schema_fingerprint.empty() && state_.schema_fingerprint != schema_->fingerprint())
-    spdlog::info("[{}/{}] the list's fields changed; the sink is told through begin()",
-                 entity_.name, options_.sink_name);
+  // What the rows in the sink lack: a field selected now that they were not
+  // written with. Decided before begin() records the new schema.
+  std::vector<std::string> fields_now;
+  for (const auto& f : schema_->fields()) fields_now.push_back(f.key + ":" + f.sp_type);
+  std::string backfill = MissingFields(fields_now);
   state_.schema_fingerprint = schema_->fingerprint();
+  state_.fields = fields_now;
   caller_.Begin(schema_->view());
 
   if (options_.force_full) {
+    // A forced resync that a time budget interrupted resumes like any full
+    // sync; restarting it from the first page on every run would never end.
+    if (state_.full_in_progress && state_.list_id == list_.id && backfill.empty()) {
+      spdlog::info("[{}/{}] --full: resuming the full sync in progress", entity_.name,
+                   options_.sink_name);
+      return;
+    }
     StartBlankFull("--full was given");
     return;
   }
@@ -145,12 +162,19 @@ void SyncSession::Impl::Prepare() {
     StartBlankFull(why);
     return;
   }
+  if (!backfill.empty()) {
+    // Rows written before the field was selected hold no value for it; only
+    // a re-read of the list fills them (see README, "Schema changes").
+    StartBlankFull("the sink's rows lack field(s) " + backfill +
+                   ": re-reading the list so every row gets them");
+    return;
+  }
   if (state_.mode == SyncMode::kIncremental) {
     ChangeTokenParts parts;
     std::string problem;
     if (!ParseChangeToken(state_.change_token, &parts))
       problem = "the stored change token is malformed";
-    else if (parts.scope_id != list_.id)
+    else if (Lower(parts.scope_id) != list_.id)
       problem = "the stored change token belongs to another object";
     else if (Now() - TicksToUnix(parts.ticks) > int64_t{entity_.token_max_age_days} * 86400)
       problem = "the stored change token is older than " +
@@ -164,6 +188,26 @@ void SyncSession::Impl::Prepare() {
   }
   if (!state_.full_in_progress)
     StartBlankFull(state_.blank() ? "no state yet" : "the previous full sync is incomplete");
+}
+
+std::string SyncSession::Impl::MissingFields(const std::vector<std::string>& fields_now) const {
+  // Nothing in the sink yet: nothing to fill.
+  if (state_.blank() || (state_.mode == SyncMode::kFull && !state_.full_in_progress)) return "";
+  if (state_.fields.empty()) {
+    // A state from before field lists were kept: only the fingerprint says
+    // whether anything changed, not what.
+    if (!state_.schema_fingerprint.empty() && state_.schema_fingerprint != schema_->fingerprint())
+      return "(the field set changed)";
+    return "";
+  }
+  std::unordered_set<std::string> had(state_.fields.begin(), state_.fields.end());
+  std::string missing;
+  for (const auto& f : fields_now)
+    if (!had.count(f)) missing += (missing.empty() ? "" : ", ") + f.substr(0, f.rfind(':'));
+  if (missing.empty() && state_.fields != fields_now)
+    spdlog::info("[{}/{}] fields were removed from the entity; their columns keep old values",
+                 entity_.name, options_.sink_name);
+  return missing;
 }
 
 SessionResult SyncSession::Impl::Run() {

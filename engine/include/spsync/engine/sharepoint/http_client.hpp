@@ -30,6 +30,9 @@ struct HttpRequest {
   std::string url;  // absolute
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;
+  // The exchange must be over by then (a session's time budget); the default
+  // (epoch) means only the client's connect/read timeouts apply.
+  std::chrono::steady_clock::time_point not_after{};
 };
 
 struct HttpResponse {

@@ -110,6 +110,8 @@ class SharePointClient {
                const std::function<void(HttpResponse&)>& consume, std::string* reuse,
                bool change_log = false);
   std::chrono::milliseconds Backoff(int attempt);
+  // GETs `{site}/_api/web/{path}` as a list; `ref` names it in errors.
+  ListInfo ReadList(const std::string& path, const std::string& ref, const Deadline& deadline);
 
   ClientOptions options_;
   std::shared_ptr<HttpClient> http_;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace spsync::engine {
 
@@ -41,6 +42,10 @@ struct SyncState {
   int64_t failed_sessions = 0;
   std::string last_error;
   std::string schema_fingerprint;
+  // The fields the sink's rows carry, one "key:SharePointType" each, as of the
+  // last schema handed to begin(). A field that appears here later means the
+  // existing rows lack it: the engine re-reads the list so they get it.
+  std::vector<std::string> fields;
   // Counters, for `spsync status`.
   int64_t items_upserted = 0;
   int64_t items_deleted = 0;

@@ -1,0 +1,383 @@
+// Defects an independent review confirmed (issue 20), each as the scenario
+// that exposed it: the engine against the emulator over real HTTP (or a
+// scripted server where the emulator cannot misbehave that way), asserting
+// on what a user of the sink would see.
+#include "memory_sink.hpp"
+#include "spsync/engine/sharepoint/change_page.hpp"
+#include "spsync/engine/sharepoint/throttle_headers.hpp"
+#include "spsync/plugins/loaded_plugin.hpp"
+#include "spsync/plugins/plugin_finder.hpp"
+#include "test_support.hpp"
+
+#include <Poco/Net/HTTPRequestHandler.h>
+#include <Poco/Net/HTTPRequestHandlerFactory.h>
+#include <Poco/Net/HTTPServer.h>
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/ServerSocket.h>
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+
+namespace spsync::test {
+namespace {
+
+using engine::Deadline;
+using engine::Outcome;
+using engine::SessionOptions;
+using engine::SyncMode;
+using engine::SyncState;
+using Clock = std::chrono::steady_clock;
+
+SyncState Committed(const MemorySink& sink) {
+  return engine::DecodeState(sink.committed().state);
+}
+
+emulator::FaultSpec Latency(int ms) {
+  emulator::FaultSpec f;
+  f.slow = 1.0;
+  f.slow_ms = ms;
+  return f;
+}
+
+std::unique_ptr<engine::Sink> OpenSqlite(const std::string& path) {
+  plugins::PluginFinder finder({SPSYNC_PLUGIN_BUILD_DIR});
+  return finder.Load("sqlite")->Open({{"path", path}});
+}
+
+int64_t SqliteCount(const std::string& db_path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2(db_path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      n = sqlite3_column_int64(st, 0);
+    else
+      ADD_FAILURE() << sqlite3_errmsg(db) << " in " << sql;
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(db);
+  return n;
+}
+
+// 1. A field added to `select` must reach every existing row, not only the
+// rows that change afterwards.
+TEST(Correctness01, FieldAddedToSelectIsBackfilledIntoExistingRows) {
+  Env env;
+  auto dir = TempDir("backfill");
+  const std::string db = (dir / "x.db").string();
+  engine::EntityConfig e{"small", "", {"Title"}, 5000, 2000, 55};
+  {
+    auto sink = OpenSqlite(db);
+    auto r = env.Run(*sink, "Small", {}, {}, Deadline(), e);
+    ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  }
+  auto live = env.Ids("Small");
+  env.emu.UpdateItem("Small", live[0], R"({"Title":"touched"})");
+  e.select = {"Title", "Amount"};
+  {
+    auto sink = OpenSqlite(db);
+    auto r = env.Run(*sink, "Small", {}, {}, Deadline(), e);
+    ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+    EXPECT_EQ(r.mode, SyncMode::kIncremental);
+  }
+  EXPECT_EQ(SqliteCount(db, "SELECT count(*) FROM small"), kSmall);
+  EXPECT_EQ(SqliteCount(db, "SELECT count(*) FROM small WHERE Amount IS NULL"), 0)
+      << "rows written before Amount was selected were left empty";
+  // A field taken out of `select` costs nothing: no re-read.
+  e.select = {"Title"};
+  env.emu.ResetStats();
+  {
+    auto sink = OpenSqlite(db);
+    auto r = env.Run(*sink, "Small", {}, {}, Deadline(), e);
+    ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  }
+  EXPECT_EQ(env.emu.GetStats().items, 0u);
+  std::filesystem::remove_all(dir);
+}
+
+// 3b. A first full sync has nothing to delete: not even an open tail range.
+TEST(Correctness03, FirstFullSyncSendsNoDeletions) {
+  Env env;
+  MemorySink sink(/*delete_ranges=*/true);
+  auto r = env.Run(sink, "Small");
+  ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  EXPECT_EQ(sink.range_calls, 0);
+  EXPECT_EQ(sink.delete_calls, 0);
+  EXPECT_EQ(r.deleted, 0);
+}
+
+// 4. Incremental mode advances even when the budget is shorter than one
+// change batch: every run applies and persists what it fetched.
+TEST(Correctness04, ShortBudgetStillAdvancesTheChangeToken) {
+  Env env;
+  MemorySink sink;
+  ASSERT_EQ(env.Run(sink, "Orders").outcome, Outcome::kComplete);
+  auto live = env.Ids("Orders");
+  std::mt19937 rng(4);
+  for (int i = 0; i < 3000; ++i)
+    env.emu.UpdateItem("Orders", live[rng() % live.size()],
+                       R"({"Title":"u)" + std::to_string(i) + "\"}");
+  env.emu.SetFaults(Latency(250));
+  std::string token = Committed(sink).change_token;
+  int runs = 0;
+  Outcome last = Outcome::kPartial;
+  while (last != Outcome::kComplete && runs < 8) {
+    auto r = env.Run(sink, "Orders", {}, {}, Deadline(std::chrono::seconds(2)));
+    ++runs;
+    last = r.outcome;
+    ASSERT_NE(r.outcome, Outcome::kFailed) << r.error;
+    std::string now = Committed(sink).change_token;
+    EXPECT_NE(now, token) << "run " << runs << " did not move the change token: " << r.error;
+    token = now;
+  }
+  EXPECT_EQ(last, Outcome::kComplete) << "not drained after " << runs << " runs";
+  env.emu.SetFaults({});
+  EXPECT_TRUE(SameAsTruth(env.Truth("Orders"), sink.committed().items));
+}
+
+// 5. A forced full resync interrupted by its budget resumes on the next
+// forced run instead of starting over.
+TEST(Correctness05, ForcedFullResumesAcrossBudgetedRuns) {
+  Env env;
+  MemorySink sink;
+  ASSERT_EQ(env.Run(sink, "Orders").outcome, Outcome::kComplete);
+  SessionOptions full;
+  full.force_full = true;
+  engine::EntityConfig e{"orders", "", {}, 1000, 2000, 55};
+  env.emu.SetFaults(Latency(150));
+  int64_t upserted = 0;
+  int runs = 0;
+  Outcome last = Outcome::kPartial;
+  while (last != Outcome::kComplete && runs < 10) {
+    auto r = env.Run(sink, "Orders", full, {}, Deadline(std::chrono::milliseconds(1500)), e);
+    ASSERT_NE(r.outcome, Outcome::kFailed) << r.error;
+    upserted += r.upserted;
+    last = r.outcome;
+    ++runs;
+  }
+  env.emu.SetFaults({});
+  ASSERT_EQ(last, Outcome::kComplete) << "a forced full never finished in " << runs << " runs";
+  EXPECT_GT(runs, 1) << "the budget should have split the resync";
+  // Every item read once (plus at most a page re-read at each resume).
+  EXPECT_LE(upserted, kBig + runs * 1000);
+  EXPECT_TRUE(SameAsTruth(env.Truth("Orders"), sink.committed().items));
+}
+
+// 6. An idle list's change token follows the list's current token, so it
+// never ages out of the log while the list is synced regularly.
+TEST(Correctness06, IdleListTokenDoesNotAgeIntoAFullResync) {
+  Env env;
+  MemorySink sink;
+  ASSERT_EQ(env.Run(sink, "Small").outcome, Outcome::kComplete);
+  for (int month = 0; month < 3; ++month) {
+    env.emu.AdvanceClock(std::chrono::hours(24 * 30));
+    // Other lists of the same content database keep changing.
+    env.emu.AddItem("Orders", R"({"Title":"elsewhere"})");
+    auto r = env.Run(sink, "Small");
+    ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+    EXPECT_FALSE(r.fell_back_to_full) << "month " << month << ": " << r.error;
+  }
+  engine::ChangeTokenParts p;
+  ASSERT_TRUE(engine::ParseChangeToken(Committed(sink).change_token, &p));
+  auto now = std::chrono::system_clock::to_time_t(env.emu.Now());
+  EXPECT_LT(now - engine::TicksToUnix(p.ticks), 3600) << "the stored token was not refreshed";
+}
+
+// Also: a change token whose list GUID is upper case is the same list.
+TEST(Correctness06, TokenGuidIsComparedCaseInsensitively) {
+  Env env;
+  MemorySink sink;
+  ASSERT_EQ(env.Run(sink, "Small").outcome, Outcome::kComplete);
+  SyncState s = Committed(sink);
+  std::transform(s.change_token.begin(), s.change_token.end(), s.change_token.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+  ASSERT_TRUE(sink.Persist(engine::EncodeState(s)).ok());
+  auto r = env.Run(sink, "Small");
+  ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  EXPECT_FALSE(r.fell_back_to_full);
+}
+
+// ---- a scripted server, for answers the emulator does not give -------------
+
+struct Answer {
+  int status = 200;
+  std::vector<std::pair<std::string, std::string>> headers;
+  std::string body;
+};
+using Script = std::function<Answer(const std::string& method, const std::string& uri)>;
+
+class ScriptedServer {
+ public:
+  explicit ScriptedServer(Script script)
+      : script_(std::move(script)), socket_(Poco::Net::SocketAddress("127.0.0.1", 0)) {
+    auto* params = new Poco::Net::HTTPServerParams;
+    params->setKeepAlive(true);
+    server_ = std::make_unique<Poco::Net::HTTPServer>(new Factory(this), socket_, params);
+    server_->start();
+  }
+  ~ScriptedServer() { server_->stopAll(true); }
+  std::string Site() const {
+    return "http://127.0.0.1:" + std::to_string(socket_.address().port()) + "/sites/x";
+  }
+  int requests() const { return requests_.load(); }
+
+ private:
+  struct Reply : Poco::Net::HTTPRequestHandler {
+    explicit Reply(ScriptedServer* s) : s(s) {}
+    void handleRequest(Poco::Net::HTTPServerRequest& req,
+                       Poco::Net::HTTPServerResponse& resp) override {
+      s->requests_++;
+      Answer a = s->script_(req.getMethod(), req.getURI());
+      resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(a.status));
+      for (const auto& [k, v] : a.headers) resp.set(k, v);
+      resp.setContentType("application/json;odata=nometadata;charset=utf-8");
+      resp.setContentLength(static_cast<std::streamsize>(a.body.size()));
+      resp.send() << a.body;
+    }
+    ScriptedServer* s;
+  };
+  struct Factory : Poco::Net::HTTPRequestHandlerFactory {
+    explicit Factory(ScriptedServer* s) : s(s) {}
+    Poco::Net::HTTPRequestHandler* createRequestHandler(
+        const Poco::Net::HTTPServerRequest&) override {
+      return new Reply(s);
+    }
+    ScriptedServer* s;
+  };
+  Script script_;
+  Poco::Net::ServerSocket socket_;
+  std::unique_ptr<Poco::Net::HTTPServer> server_;
+  std::atomic<int> requests_{0};
+};
+
+const char* kListId = "5c77031a-9621-4dfc-bb5d-57803a94e91d";
+
+Answer ListOrFields(const std::string& uri) {
+  if (uri.find("/fields") != std::string::npos)
+    return {
+        200,
+        {},
+        R"({"value":[{"InternalName":"Title","EntityPropertyName":"Title","Title":"Title","TypeAsString":"Text","Hidden":false}]})"};
+  return {200,
+          {},
+          std::string(R"({"Id":")") + kListId +
+              R"(","Title":"Orders","ItemCount":1,"CurrentChangeToken":{"StringValue":"1;3;)" +
+              kListId + R"(;638042258222730000;100"}})"};
+}
+
+engine::SessionResult SyncScripted(const std::string& site, MemorySink& sink,
+                                   engine::RetryPolicy retry = {},
+                                   const Deadline& deadline = Deadline(std::chrono::seconds(60))) {
+  engine::ClientOptions co;
+  co.site_url = site;
+  co.retry = retry;
+  engine::SharePointClient client(co, std::make_shared<engine::HttpClient>(engine::HttpOptions{}),
+                                  engine::BearerCredentials("t"),
+                                  std::make_shared<engine::ThrottleGate>());
+  engine::EntityConfig e;
+  e.name = "orders";
+  e.list = "Orders";
+  SessionOptions o;
+  o.sink_name = "memory";
+  engine::SyncSession session(client, sink, e, o);
+  return session.Run(deadline);
+}
+
+// 8. Retry-After values that do not fit a long, dates and garbage: a wait
+// the engine does not believe is a backoff, never the end of the session.
+TEST(Correctness08, ThrottleHeadersThatDoNotParseAreBackoffs) {
+  auto now = std::chrono::system_clock::from_time_t(1700000000);  // Tue, 14 Nov 2023 22:13:20 GMT
+  using engine::ParseRetryAfter;
+  EXPECT_EQ(ParseRetryAfter("7", now), std::chrono::seconds(7));
+  EXPECT_EQ(ParseRetryAfter(" 0 ", now), std::chrono::seconds(0));
+  EXPECT_FALSE(ParseRetryAfter("99999999999999999999999", now));
+  EXPECT_FALSE(ParseRetryAfter("86400000", now));  // 1000 days: absurd
+  EXPECT_FALSE(ParseRetryAfter("-5", now));
+  EXPECT_FALSE(ParseRetryAfter("soon", now));
+  EXPECT_FALSE(ParseRetryAfter("", now));
+  EXPECT_EQ(ParseRetryAfter("Tue, 14 Nov 2023 22:13:50 GMT", now), std::chrono::seconds(30));
+  EXPECT_EQ(ParseRetryAfter("Tuesday, 14-Nov-23 22:13:50 GMT", now), std::chrono::seconds(30));
+  EXPECT_EQ(ParseRetryAfter("Mon, 13 Nov 2023 00:00:00 GMT", now), std::chrono::seconds(0));
+  EXPECT_FALSE(ParseRetryAfter("Fri, 14 Nov 2025 22:13:20 GMT", now));  // two years
+  EXPECT_FALSE(engine::ParseBoundedInt("18446744073709551616", 3600));
+  EXPECT_EQ(engine::ParseBoundedInt("3600", 3600), 3600);
+}
+
+TEST(Correctness08, HugeRetryAfterIsRetriedNotFatal) {
+  std::atomic<int> item_requests{0};
+  ScriptedServer sp([&](const std::string&, const std::string& uri) -> Answer {
+    if (uri.find("/items") != std::string::npos) {
+      if (item_requests++ < 2)
+        return {429,
+                {{"Retry-After", "99999999999999999999999"}, {"RateLimit-Reset", "1e9"}},
+                "Too Many Requests"};
+      return {200, {}, R"({"value":[{"ID":1,"Title":"a"}]})"};
+    }
+    if (uri.find("/GetChanges") != std::string::npos) return {200, {}, R"({"value":[]})"};
+    return ListOrFields(uri);
+  });
+  MemorySink sink;
+  engine::RetryPolicy retry;
+  retry.base_backoff = std::chrono::milliseconds(10);
+  auto r = SyncScripted(sp.Site(), sink, retry);
+  ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  EXPECT_EQ(sink.committed().items.size(), 1u);
+}
+
+// `Retry-After: 0` again and again must not spin through every retry at once.
+TEST(Correctness08, RepeatedRetryAfterZeroBacksOff) {
+  std::atomic<int> item_requests{0};
+  ScriptedServer sp([&](const std::string&, const std::string& uri) -> Answer {
+    if (uri.find("/items") != std::string::npos) {
+      if (item_requests++ < 4) return {429, {{"Retry-After", "0"}}, "Too Many Requests"};
+      return {200, {}, R"({"value":[{"ID":1,"Title":"a"}]})"};
+    }
+    if (uri.find("/GetChanges") != std::string::npos) return {200, {}, R"({"value":[]})"};
+    return ListOrFields(uri);
+  });
+  MemorySink sink;
+  engine::RetryPolicy retry;
+  retry.base_backoff = std::chrono::milliseconds(100);
+  auto start = Clock::now();
+  auto r = SyncScripted(sp.Site(), sink, retry);
+  ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  // Four throttles: at least half of 200 + 400 + 800 + 1600 ms of backoff.
+  EXPECT_GE(Clock::now() - start, std::chrono::milliseconds(1500));
+}
+
+// The time budget bounds a request already in flight.
+TEST(Correctness08, BudgetCutsARequestInFlight) {
+  Env env;
+  MemorySink sink;
+  ASSERT_EQ(env.Run(sink, "Small").outcome, Outcome::kComplete);
+  env.emu.AddItem("Small", R"({"Title":"x"})");
+  emulator::FaultSpec f;
+  f.slow_ms = 6000;
+  f.rules.push_back({emulator::RequestKind::kGetChanges, 1, emulator::FaultKind::kSlow});
+  env.emu.SetFaults(f);
+  auto start = Clock::now();
+  auto r = env.Run(sink, "Small", {}, {}, Deadline(std::chrono::seconds(2)));
+  auto took = Clock::now() - start;
+  EXPECT_EQ(r.outcome, Outcome::kPartial) << r.error;
+  EXPECT_LT(took, std::chrono::milliseconds(4500))
+      << "a 2 s budget ran " << std::chrono::duration<double>(took).count() << " s";
+}
+
+// A list title with a slash is a title, not a URL.
+TEST(Correctness08, ListTitleWithASlashIsFoundByTitle) {
+  emulator::Options o = EmuOptions();
+  o.lists.push_back({"A/B Tests", 40});
+  Env env(o);
+  MemorySink sink;
+  engine::EntityConfig e{"ab", "", {}, 5000, 2000, 55};
+  auto r = env.Run(sink, "A/B Tests", {}, {}, Deadline(), e);
+  ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  EXPECT_EQ(sink.committed().items.size(), 40u);
+}
+
+}  // namespace
+}  // namespace spsync::test
