@@ -1,7 +1,7 @@
 #include "session_runner.hpp"
 
 #include "commands.hpp"
-#include "pair_files.hpp"
+#include "entity_sessions.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <spdlog/spdlog.h>
@@ -19,11 +19,6 @@
 namespace spsync::cli {
 
 namespace {
-
-struct Pair {
-  const engine::EntityEntry* entity;
-  std::string sink;
-};
 
 // Live progress on a terminal: one line, redrawn, listing running sessions.
 class ProgressLine {
@@ -116,7 +111,6 @@ void FireIncident(Runtime& rt, const engine::SessionResult& r) {
 }  // namespace
 
 RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Deadline& deadline) {
-  std::vector<Pair> pairs;
   for (const auto& name : request.entities) {
     bool known = false;
     for (const auto& e : rt.config.entities) known |= e.entity.name == name;
@@ -124,64 +118,57 @@ RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Dead
       throw engine::ConfigError(rt.config.path + ": no entity named \"" + name +
                                 "\" (see `entities`)");
   }
-  for (const auto& e : rt.config.entities) {
-    if (!request.entities.empty() && std::find(request.entities.begin(), request.entities.end(),
-                                               e.entity.name) == request.entities.end())
-      continue;
-    for (const auto& s : e.sinks) pairs.push_back({&e, s});
-  }
+  std::vector<const engine::EntityEntry*> entities;
+  for (const auto& e : rt.config.entities)
+    if (request.entities.empty() || std::find(request.entities.begin(), request.entities.end(),
+                                              e.entity.name) != request.entities.end())
+      entities.push_back(&e);
 
   RunReport report;
   std::mutex mu;
   std::atomic<size_t> next{0};
   ProgressLine progress(request.progress);
+  EntityRequest er;
+  er.full = request.full;
+  er.reconcile = request.reconcile;
+  er.progress = [&progress](const std::string& key, int64_t done, int64_t total) {
+    if (total < 0)
+      progress.Done(key);
+    else
+      progress.Update(key, done, total);
+  };
+  // One entity per worker: its sinks share one read of SharePoint where
+  // their states allow (see entity_sessions.hpp).
   auto worker = [&] {
     while (true) {
       size_t i = next++;
-      if (i >= pairs.size()) return;
-      const Pair& p = pairs[i];
-      const std::string key = p.entity->entity.name + "/" + p.sink;
-      engine::SessionResult r;
-      r.entity = p.entity->entity.name;
-      r.sink = p.sink;
-      PairLock lock(rt.config.run.work_dir, r.entity, r.sink);
-      if (!lock.acquired()) {
-        spdlog::warn("[{}] skipped: another spsync run is syncing this pair right now", key);
-        std::lock_guard<std::mutex> g(mu);
-        report.skipped++;
-        continue;
-      }
+      if (i >= entities.size()) return;
+      const engine::EntityEntry& e = *entities[i];
+      EntityOutcome outcome;
       try {
-        auto sink = OpenSink(rt, p.sink);
-        engine::SessionOptions so;
-        so.force_full = request.full;
-        so.reconcile = request.reconcile;
-        so.sink_name = p.sink;
-        so.incident_after_fails = rt.config.run.incident_after_fails;
-        so.dead_letter_file = DeadLetterFile(rt.config.run.work_dir, r.entity, p.sink).string();
-        engine::SessionEvents ev;
-        ev.progress = [&progress, key](int64_t done, int64_t total) {
-          progress.Update(key, done, total);
-        };
-        ev.fallback_to_full = [key](const std::string& why) {
-          spdlog::warn("[{}] falling back to a full sync: {}", key, why);
-        };
-        engine::SyncSession session(*rt.client, *sink, p.entity->entity, so, ev);
-        r = session.Run(deadline);
-        progress.Done(key);
-      } catch (const std::exception& e) {
-        r.outcome = engine::Outcome::kFailed;
-        r.error = e.what();
+        outcome = RunEntitySessions(rt, e, e.sinks, er, deadline);
+      } catch (const std::exception& ex) {  // e.g. the work dir cannot be created
+        for (const auto& s : e.sinks) {
+          engine::SessionResult r;
+          r.entity = e.entity.name;
+          r.sink = s;
+          r.outcome = engine::Outcome::kFailed;
+          r.error = ex.what();
+          outcome.results.push_back(std::move(r));
+        }
       }
-      if (r.outcome == engine::Outcome::kFailed)
-        spdlog::error("[{}] session failed: {}", key, r.error);
-      if (r.incident) FireIncident(rt, r);
+      for (auto& r : outcome.results) {
+        if (r.outcome == engine::Outcome::kFailed)
+          spdlog::error("[{}/{}] session failed: {}", r.entity, r.sink, r.error);
+        if (r.incident) FireIncident(rt, r);
+      }
       std::lock_guard<std::mutex> g(mu);
-      report.results.push_back(std::move(r));
+      report.skipped += outcome.skipped;
+      for (auto& r : outcome.results) report.results.push_back(std::move(r));
     }
   };
   std::vector<std::thread> threads;
-  int n = std::max(1, std::min<int>(rt.config.run.parallel, static_cast<int>(pairs.size())));
+  int n = std::max(1, std::min<int>(rt.config.run.parallel, static_cast<int>(entities.size())));
   for (int i = 0; i < n; ++i) threads.emplace_back(worker);
   for (auto& t : threads) t.join();
 

@@ -5,6 +5,7 @@
 #include "memory_sink.hpp"
 #include "spsync/engine/sharepoint/change_page.hpp"
 #include "spsync/engine/sharepoint/throttle_headers.hpp"
+#include "spsync/engine/sync/fanout_sink.hpp"
 #include "spsync/plugins/loaded_plugin.hpp"
 #include "spsync/plugins/plugin_finder.hpp"
 #include "test_support.hpp"
@@ -377,6 +378,42 @@ TEST(Correctness08, ListTitleWithASlashIsFoundByTitle) {
   auto r = env.Run(sink, "A/B Tests", {}, {}, Deadline(), e);
   ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
   EXPECT_EQ(sink.committed().items.size(), 40u);
+}
+
+}  // namespace
+}  // namespace spsync::test
+
+namespace spsync::test {
+namespace {
+
+// Two sinks at the same position share one read of SharePoint; a member that
+// fails drops out alone, its state at its last commit, while the other
+// carries on.
+TEST(Correctness09, TwoSinksShareOneReadAndFailApart) {
+  Env env;
+  MemorySink a, b;
+  a.fatal_on_upsert_call = 2;
+  SessionOptions oa, ob;
+  oa.sink_name = "a";
+  ob.sink_name = "b";
+  oa.sink_backoff = ob.sink_backoff = std::chrono::milliseconds(1);
+  engine::FanoutSink fanout({{&a, oa}, {&b, ob}}, "orders");
+  env.emu.ResetStats();
+  auto r = env.Run(fanout, "Orders");
+  ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  EXPECT_EQ(env.emu.GetStats().items, 3u) << "one read of 12000 items, not one per sink";
+  EXPECT_TRUE(fanout.alive(1));
+  EXPECT_FALSE(fanout.alive(0));
+  EXPECT_NE(fanout.error(0).find("injected fatal"), std::string::npos) << fanout.error(0);
+  EXPECT_TRUE(SameAsTruth(env.Truth("Orders"), b.committed().items));
+  a.Crash();
+  EXPECT_EQ(a.committed().items.size(), 5000u) << "the first page, committed before the failure";
+  EXPECT_TRUE(Committed(a).full_in_progress);
+  // On its own, the dropped sink resumes from its own state.
+  a.fatal_on_upsert_call = 0;
+  auto again = env.Run(a, "Orders");
+  ASSERT_EQ(again.outcome, Outcome::kComplete) << again.error;
+  EXPECT_TRUE(SameAsTruth(env.Truth("Orders"), a.committed().items));
 }
 
 }  // namespace

@@ -156,7 +156,11 @@ TEST_F(Faults, StormsOfTransientFaultsAreRetriedThrough) {
   EXPECT_EQ(second.code, 0) << second.out;
   emu_->SetFaults({});
   ExpectSinksEqualTruth("after two runs through fault storms");
-  EXPECT_GT(emu_->GetStats().faulted + emu_->GetStats().throttled, 10u);
+  // A real storm: about a quarter of all requests met a fault (both sinks
+  // share one read, so the request count itself is small).
+  auto st = emu_->GetStats();
+  EXPECT_GE((st.faulted + st.throttled) * 5, st.total)
+      << st.faulted + st.throttled << " of " << st.total;
 }
 
 struct PersistentCase {

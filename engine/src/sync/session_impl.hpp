@@ -39,6 +39,7 @@ class SinkCaller {
   void Delete(const std::vector<int64_t>& ids);
   void DeleteRanges(const std::vector<spsync_id_range>& ranges);
   void Persist(const SyncState& state);
+  void PersistBytes(std::string_view state);
   std::string LoadState();
 
  private:

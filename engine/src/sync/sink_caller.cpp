@@ -86,7 +86,10 @@ void SinkCaller::DeleteRanges(const std::vector<spsync_id_range>& ranges) {
 }
 
 void SinkCaller::Persist(const SyncState& state) {
-  std::string bytes = EncodeState(state);
+  PersistBytes(EncodeState(state));
+}
+
+void SinkCaller::PersistBytes(std::string_view bytes) {
   Call("persist", [&] { return sink_.Persist(bytes); });
 }
 

@@ -22,6 +22,14 @@ const char* ModeName(SyncMode mode) {
   return mode == SyncMode::kFull ? "full" : "incremental";
 }
 
+bool SamePosition(const SyncState& a, const SyncState& b) {
+  return a.list_id == b.list_id && a.mode == b.mode && a.full_in_progress == b.full_in_progress &&
+         a.page_last_id == b.page_last_id && a.full_start_token == b.full_start_token &&
+         a.prior_high_water_id == b.prior_high_water_id && a.change_token == b.change_token &&
+         a.high_water_id == b.high_water_id && a.schema_fingerprint == b.schema_fingerprint &&
+         a.fields == b.fields;
+}
+
 std::string EncodeState(const SyncState& s) {
   Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
   o.set("format", kStateFormat);

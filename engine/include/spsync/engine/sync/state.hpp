@@ -62,4 +62,9 @@ SyncState DecodeState(std::string_view bytes);
 
 const char* ModeName(SyncMode mode);
 
+// True if two pairs of one entity stand at the same position in the list
+// (mode, page, tokens, high-water IDs, fields), so one session's reads can
+// feed both. Counters and the last error do not count.
+bool SamePosition(const SyncState& a, const SyncState& b);
+
 }  // namespace spsync::engine

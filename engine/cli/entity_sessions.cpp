@@ -1,0 +1,159 @@
+#include "entity_sessions.hpp"
+
+#include "pair_files.hpp"
+#include "spsync/engine/sync/fanout_sink.hpp"
+#include "spsync/engine/sync/state.hpp"
+
+#include <spdlog/spdlog.h>
+
+#include <memory>
+#include <optional>
+
+namespace spsync::cli {
+
+namespace {
+
+// One (entity, sink) pair this run holds the lock of.
+struct Pair {
+  std::string sink_name;
+  std::unique_ptr<PairLock> lock;
+  std::unique_ptr<engine::Sink> sink;
+  std::optional<engine::SyncState> state;  // empty: unreadable, the session will say why
+  std::string open_error;
+};
+
+engine::SessionOptions Options(Runtime& rt, const engine::EntityEntry& e,
+                               const std::string& sink_name, const EntityRequest& request) {
+  engine::SessionOptions so;
+  so.force_full = request.full;
+  so.reconcile = request.reconcile;
+  so.sink_name = sink_name;
+  so.incident_after_fails = rt.config.run.incident_after_fails;
+  so.dead_letter_file = DeadLetterFile(rt.config.run.work_dir, e.entity.name, sink_name).string();
+  return so;
+}
+
+// A member that dropped out of a shared session failed: count it in its own
+// state, as a session of its own would have (a fresh instance, since the old
+// one may be in any state).
+engine::SessionResult RecordDropout(Runtime& rt, const engine::EntityEntry& e,
+                                    const std::string& sink_name, const std::string& error,
+                                    engine::SessionResult shared) {
+  engine::SessionResult r = std::move(shared);
+  r.sink = sink_name;
+  r.outcome = engine::Outcome::kFailed;
+  r.error = error;
+  r.upserted = r.deleted = r.rejected = 0;
+  try {
+    auto sink = OpenSink(rt, sink_name);
+    std::string bytes;
+    auto lr = sink->LoadState(e.entity.name, &bytes);
+    if (!lr.ok()) throw std::runtime_error(lr.message);
+    engine::SyncState st = engine::DecodeState(bytes);
+    st.entity = e.entity.name;
+    st.failed_sessions++;
+    st.last_error = error;
+    auto pr = sink->Persist(engine::EncodeState(st));
+    if (!pr.ok()) throw std::runtime_error(pr.message);
+    r.failed_sessions = st.failed_sessions;
+    r.incident = rt.config.run.incident_after_fails > 0 &&
+                 st.failed_sessions >= rt.config.run.incident_after_fails;
+  } catch (const std::exception& ex) {
+    spdlog::error("[{}/{}] could not record the failed session: {}", e.entity.name, sink_name,
+                  ex.what());
+  }
+  return r;
+}
+
+}  // namespace
+
+EntityOutcome RunEntitySessions(Runtime& rt, const engine::EntityEntry& e,
+                                const std::vector<std::string>& sinks, const EntityRequest& request,
+                                const engine::Deadline& deadline) {
+  EntityOutcome out;
+  const std::string& name = e.entity.name;
+  std::vector<Pair> pairs;
+  for (const auto& s : sinks) {
+    Pair p;
+    p.sink_name = s;
+    p.lock = std::make_unique<PairLock>(rt.config.run.work_dir, name, s);
+    if (!p.lock->acquired()) {
+      spdlog::warn("[{}/{}] skipped: another spsync run is syncing this pair right now", name, s);
+      out.skipped++;
+      continue;
+    }
+    try {
+      p.sink = OpenSink(rt, s);
+      std::string bytes;
+      if (p.sink->LoadState(name, &bytes).ok()) p.state = engine::DecodeState(bytes);
+    } catch (const std::exception& ex) {
+      if (!p.sink) p.open_error = ex.what();
+    }
+    pairs.push_back(std::move(p));
+  }
+
+  // Clusters of pairs at the same position; an unreadable state runs alone.
+  std::vector<std::vector<Pair*>> clusters;
+  for (auto& p : pairs) {
+    if (!p.open_error.empty()) {
+      engine::SessionResult r;
+      r.entity = name;
+      r.sink = p.sink_name;
+      r.outcome = engine::Outcome::kFailed;
+      r.error = p.open_error;
+      out.results.push_back(std::move(r));
+      continue;
+    }
+    bool placed = false;
+    for (auto& c : clusters)
+      if (p.state && c.front()->state && engine::SamePosition(*p.state, *c.front()->state)) {
+        c.push_back(&p);
+        placed = true;
+        break;
+      }
+    if (!placed) clusters.push_back({&p});
+  }
+
+  for (auto& cluster : clusters) {
+    std::string sink_names;
+    for (Pair* p : cluster) sink_names += (sink_names.empty() ? "" : "+") + p->sink_name;
+    const std::string key = name + "/" + sink_names;
+    engine::SessionEvents ev;
+    if (request.progress)
+      ev.progress = [&request, key](int64_t done, int64_t total) {
+        request.progress(key, done, total);
+      };
+    ev.fallback_to_full = [key](const std::string& why) {
+      spdlog::warn("[{}] falling back to a full sync: {}", key, why);
+    };
+    engine::SessionOptions so = Options(rt, e, sink_names, request);
+    if (cluster.size() == 1) {
+      engine::SyncSession session(*rt.client, *cluster[0]->sink, e.entity, so, ev);
+      out.results.push_back(session.Run(deadline));
+    } else {
+      std::vector<engine::FanoutSink::Member> members;
+      for (Pair* p : cluster)
+        members.push_back({p->sink.get(), Options(rt, e, p->sink_name, request)});
+      engine::FanoutSink fanout(std::move(members), name);
+      spdlog::debug("[{}] one read of SharePoint feeds {} sinks", key, cluster.size());
+      engine::SyncSession session(*rt.client, fanout, e.entity, so, ev);
+      engine::SessionResult shared = session.Run(deadline);
+      for (size_t i = 0; i < cluster.size(); ++i) {
+        if (!fanout.alive(i)) {
+          cluster[i]->sink.reset();  // close it before a fresh instance records the failure
+          out.results.push_back(
+              RecordDropout(rt, e, cluster[i]->sink_name, fanout.error(i), shared));
+          continue;
+        }
+        engine::SessionResult r = shared;
+        r.sink = cluster[i]->sink_name;
+        r.rejected = fanout.rejected(i);
+        out.results.push_back(std::move(r));
+      }
+    }
+    if (request.progress) request.progress(key, 0, -1);
+  }
+  return out;
+}
+
+}  // namespace spsync::cli
