@@ -418,3 +418,52 @@ TEST(Correctness09, TwoSinksShareOneReadAndFailApart) {
 
 }  // namespace
 }  // namespace spsync::test
+
+namespace spsync::test {
+namespace {
+
+// 7. Another entity sharing the SQLite file can write whenever this session
+// waits on SharePoint: no write transaction is held across a request.
+TEST(Correctness07, NoSqliteWriteLockIsHeldWhileSharePointAnswers) {
+  Env env;
+  auto dir = TempDir("sqlite-lock");
+  const std::string db = (dir / "x.db").string();
+  engine::EntityConfig e{"orders", "", {}, 5000, 2000, 55};
+  {
+    auto sink = OpenSqlite(db);
+    ASSERT_EQ(env.Run(*sink, "Orders", {}, {}, Deadline(), e).outcome, Outcome::kComplete);
+  }
+  auto live = env.Ids("Orders");
+  for (int i = 0; i < 1200; ++i)
+    env.emu.UpdateItem("Orders", live[static_cast<size_t>(i) * 7], R"({"Title":"t"})");
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &other), SQLITE_OK);
+  sqlite3_busy_timeout(other, 0);
+  std::vector<std::string> blocked;
+  int checked = 0;
+  engine::SessionEvents ev;
+  // Called on the session's thread just before each incremental request.
+  ev.page_requested = [&](const std::string& what) {
+    ++checked;
+    int rc = sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK)
+      sqlite3_exec(other, "ROLLBACK", nullptr, nullptr, nullptr);
+    else
+      blocked.push_back(what.substr(0, 60));
+  };
+  for (bool reconcile : {false, true}) {
+    SessionOptions o;
+    o.reconcile = reconcile;
+    auto sink = OpenSqlite(db);
+    auto r = env.Run(*sink, "Orders", o, ev, Deadline(), e);
+    ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  }
+  sqlite3_close(other);
+  EXPECT_GE(checked, 5);
+  EXPECT_TRUE(blocked.empty()) << blocked.size() << " requests were made holding the write lock, "
+                               << "the first before " << blocked.front();
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace spsync::test

@@ -138,6 +138,7 @@ void SyncSession::Impl::RunReconcile() {
     if (!client_.SameOrigin(url))
       throw SharePointError(ErrorKind::kBadResponse, 0, "",
                             "a next link points to another host; not followed");
+    if (events_.page_requested) events_.page_requested(url);
     client_.Get(
         url, "reading item IDs of list '" + list_.title + "'", deadline_,
         [&](HttpResponse& r) {

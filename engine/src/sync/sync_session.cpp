@@ -214,14 +214,16 @@ SessionResult SyncSession::Impl::Run() {
   auto started = std::chrono::steady_clock::now();
   try {
     Prepare();
+    // Commits begin()'s schema work (and a new full sync's start token)
+    // before the first request: a sink's write transaction must not stay
+    // open while SharePoint answers, or another entity sharing its database
+    // waits on it.
+    Persist();
     if (events_.session_started) events_.session_started(entity_.name, state_.mode);
     if (options_.reconcile && state_.mode == SyncMode::kIncremental) {
       RunReconcile();
     } else {
-      if (state_.mode == SyncMode::kFull) {
-        Persist();  // the start token survives a crash on the first page
-        RunFull();
-      }
+      if (state_.mode == SyncMode::kFull) RunFull();
       RunIncremental();
     }
     state_.failed_sessions = 0;
