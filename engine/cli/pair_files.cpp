@@ -72,7 +72,13 @@ std::filesystem::path DeadLetterFile(const std::string& work_dir, const std::str
 PairLock::PairLock(const std::string& work_dir, const std::string& entity,
                    const std::string& sink) {
   auto file = LockFile(work_dir, entity, sink);
-  std::filesystem::create_directories(file.parent_path());
+  // Several workers may create the same folders at once: one racing another
+  // to "locks/" is not a failure, a folder that still is not there is.
+  std::error_code ec;
+  std::filesystem::create_directories(file.parent_path(), ec);
+  if (ec && !std::filesystem::is_directory(file.parent_path()))
+    throw std::filesystem::filesystem_error("cannot create the lock folder", file.parent_path(),
+                                            ec);
   fd_ = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
   if (fd_ < 0) return;
   if (::flock(fd_, LOCK_EX | LOCK_NB) != 0) {

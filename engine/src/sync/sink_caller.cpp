@@ -39,7 +39,10 @@ void SinkCaller::DeadLetter(const std::string& op, const std::string& record,
   if (options_.dead_letter_file.empty()) return;
   if (!dead_letter_) {
     std::filesystem::path p(options_.dead_letter_file);
-    if (p.has_parent_path()) std::filesystem::create_directories(p.parent_path());
+    if (p.has_parent_path()) {
+      std::error_code ec;  // a concurrent session may be creating the same folders
+      std::filesystem::create_directories(p.parent_path(), ec);
+    }
     dead_letter_ = std::make_unique<std::ofstream>(p, std::ios::app | std::ios::binary);
   }
   Poco::JSON::Object o(Poco::JSON_PRESERVE_KEY_ORDER);
