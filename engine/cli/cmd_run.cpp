@@ -26,6 +26,7 @@ int RunCmd(const Argv& argv) {
             {"--full", "--reconcile", "--verbose"});
   SetupLogging(args.Get("--log-format", "text"), args.Has("--verbose"));
   Runtime rt = MakeRuntime(engine::LoadConfig(args.Require("--config")), args.All("--plugin-dir"));
+  LogPaths(rt);
   auto budget = rt.config.run.timeout;
   if (args.Has("--timeout")) {
     try {

@@ -15,15 +15,38 @@ namespace spsync::cli {
 
 namespace {
 
-std::string ReadSecretFile(const std::string& path, const std::string& key) {
+std::string ReadSecretFile(const engine::Config& c, const std::string& path,
+                           const std::string& key) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw engine::ConfigError("`" + key + "`: cannot read '" + path + "'");
+  if (!in) throw c.ErrorAt(key, "cannot read '" + path + "'");
   std::stringstream ss;
   ss << in.rdbuf();
   std::string s = ss.str();
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
-  if (s.empty()) throw engine::ConfigError("`" + key + "`: '" + path + "' is empty");
+  if (s.empty()) throw c.ErrorAt(key, "'" + path + "' is empty");
   return s;
+}
+
+// Sink options the plugin declares as paths (SPSYNC_OPTION_PATH) resolve
+// against the config's folder like the config's own paths. A plugin that
+// does not load is left alone here: opening the sink reports it.
+void ResolveSinkPaths(Runtime& rt) {
+  for (auto& [name, entry] : rt.config.sinks) {
+    std::shared_ptr<plugins::LoadedPlugin> plugin;
+    try {
+      plugin = rt.finder->Load(entry.plugin);
+    } catch (const std::exception&) {
+      continue;
+    }
+    for (auto& [key, value] : entry.options) {
+      for (const auto& declared : plugin->options()) {
+        if (declared.name != key || declared.type != SPSYNC_OPTION_PATH) continue;
+        value = engine::ResolveConfigPath(value, "sinks." + name + "." + key, rt.config.dir,
+                                          &rt.config.warnings);
+        rt.sink_paths[name].emplace_back(key, value);
+      }
+    }
+  }
 }
 
 std::shared_ptr<engine::Credentials> MakeCredentials(
@@ -35,11 +58,10 @@ std::shared_ptr<engine::Credentials> MakeCredentials(
   if (a.type == "bearer") {
     if (!a.token.empty()) return engine::BearerCredentials(a.token);
     if (!a.token_file.empty())
-      return engine::BearerCredentials(ReadSecretFile(a.token_file, "site.auth.tokenFile"));
+      return engine::BearerCredentials(ReadSecretFile(c, a.token_file, "site.auth.tokenFile"));
     const char* v = std::getenv(a.token_env.c_str());
     if (v == nullptr || *v == '\0')
-      throw engine::ConfigError(c.path + ": `site.auth.tokenEnv`: environment variable " +
-                                a.token_env + " is not set");
+      throw c.ErrorAt("site.auth.tokenEnv", "environment variable " + a.token_env + " is not set");
     return engine::BearerCredentials(v);
   }
   if (a.type == "azure-certificate") {
@@ -55,7 +77,7 @@ std::shared_ptr<engine::Credentials> MakeCredentials(
     try {
       return engine::CertificateCredentials(o, http);
     } catch (const std::exception& e) {
-      throw engine::ConfigError(c.path + ": `site.auth`: " + e.what());
+      throw c.ErrorAt("site.auth", e.what());
     }
   }
   if (a.type == "managed-identity") {
@@ -65,7 +87,7 @@ std::shared_ptr<engine::Credentials> MakeCredentials(
     try {
       return engine::ManagedIdentityCredentials(o, http);
     } catch (const std::exception& e) {
-      throw engine::ConfigError(c.path + ": `site.auth`: " + e.what());
+      throw c.ErrorAt("site.auth", e.what());
     }
   }
   return engine::NoCredentials();
@@ -99,7 +121,17 @@ Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugi
   for (const auto& d : config.plugin_dirs) dirs.emplace_back(d);
   rt.finder = std::make_unique<plugins::PluginFinder>(dirs);
   rt.config = std::move(config);
+  ResolveSinkPaths(rt);
+  // Once per process: each warning is about one path of the config.
+  for (const auto& w : rt.config.warnings) spdlog::warn("{}: {}", rt.config.path, w);
   return rt;
+}
+
+void LogPaths(const Runtime& rt) {
+  std::string line = "config " + rt.config.path + ": work directory " + rt.config.run.work_dir;
+  for (const auto& [sink, paths] : rt.sink_paths)
+    for (const auto& [key, path] : paths) line += "; sink " + sink + " " + key + " " + path;
+  spdlog::info("{}", line);
 }
 
 std::unique_ptr<engine::Sink> OpenSink(Runtime& rt, const std::string& name) {
@@ -107,9 +139,9 @@ std::unique_ptr<engine::Sink> OpenSink(Runtime& rt, const std::string& name) {
   auto plugin = rt.finder->Load(entry.plugin);
   auto problems = plugins::ValidateOptions(*plugin, entry.options);
   if (!problems.empty()) {
-    std::string msg = rt.config.path + ": `sinks." + name + "`:";
-    for (const auto& p : problems) msg += "\n  " + p;
-    throw engine::ConfigError(msg);
+    std::string msg;
+    for (const auto& p : problems) msg += (msg.empty() ? "" : "; ") + p;
+    throw rt.config.ErrorAt("sinks." + name, msg);
   }
   return plugin->Open(entry.options);
 }

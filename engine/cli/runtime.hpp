@@ -8,8 +8,10 @@
 #include "spsync/engine/sink.hpp"
 #include "spsync/plugins/plugin_finder.hpp"
 
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace spsync::cli {
@@ -20,10 +22,19 @@ struct Runtime {
   std::shared_ptr<engine::ThrottleGate> gate;
   std::shared_ptr<engine::SharePointClient> client;
   std::unique_ptr<plugins::PluginFinder> finder;
+  // Per sink: its path options (SPSYNC_OPTION_PATH), made absolute, as
+  // (option, path); also written back into config.sinks[sink].options.
+  std::map<std::string, std::vector<std::pair<std::string, std::string>>> sink_paths;
 };
 
-// `plugin_dirs`: --plugin-dir values (searched before the config's and the defaults).
+// `plugin_dirs`: --plugin-dir values (searched before the config's and the
+// defaults). Resolves the sinks' path options against the config's folder
+// and logs the config's warnings (a path found only at its old place).
 Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugin_dirs);
+
+// Logs one line naming the config, the absolute work directory and each
+// sink's absolute path(s), so an operator sees where a run writes.
+void LogPaths(const Runtime& rt);
 
 // Opens sink `name` of the config: finds and loads its plugin, checks its
 // options (throws engine::ConfigError naming each problem), opens it.

@@ -1,19 +1,36 @@
 // The operator's config file: JSON with ${VAR} / ${VAR:-default} expanded
 // from the environment (once, not recursively: a value taken from the
 // environment is never expanded again, so expansions cannot loop). Every
-// error names the file, the key path and what was expected.
+// error names the file, the line and column, the key path and what was
+// expected, and shows the line with a caret under the column:
+//
+//   sales.json:12:70: `entities[0].pageSize`: must be between 1 and 5000
+//     { "name": "orders", "list": "Orders", "sinks": ["db"], "pageSize": 6000 }
+//                                                                        ^
+//
+// Relative paths in a config (run.workDir, run.caFile, pluginDirs, the auth
+// files, a plugin given by path, and every sink option its plugin declares as
+// a path) resolve against the config file's folder, not the current
+// directory, so a config means the same wherever it is run from.
+//
+// Thread safety: a Config is a value; the functions are reentrant.
 #pragma once
 
 #include "spsync/engine/sync/sync_session.hpp"
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace spsync::engine {
+
+namespace config {
+class ConfigSource;  // where each key is in the file (engine/src/config/config_source.hpp)
+}
 
 class ConfigError : public std::runtime_error {
  public:
@@ -49,7 +66,7 @@ struct RunConfig {
   int64_t incident_after_fails = 5;
   std::string incident_command;
   std::string incident_webhook;
-  std::string work_dir = ".spsync";  // locks and dead-letter files
+  std::string work_dir;  // locks and dead-letter files; absolute (default <config folder>/.spsync)
   std::string user_agent;
   std::vector<std::string> insecure_hosts;
   std::string ca_file;
@@ -58,19 +75,39 @@ struct RunConfig {
 };
 
 struct Config {
-  std::string path;
+  std::string path;  // as given
+  std::string dir;   // the config file's absolute folder: relative paths resolve against it
   std::string site_url;
   AuthConfig auth;
   std::map<std::string, SinkConfigEntry> sinks;
   std::vector<EntityEntry> entities;
   RunConfig run;
   std::vector<std::string> plugin_dirs;
+  // Notes to log once when the config is used, e.g. a relative path found
+  // only at its old, current-directory-relative place (see ResolveConfigPath).
+  std::vector<std::string> warnings;
+  // The parsed file, for ErrorAt. Null in a Config built by hand.
+  std::shared_ptr<const config::ConfigSource> source;
+
+  // A ConfigError about key `key_path` ("sinks.db", "entities[0].list") found
+  // after parsing, pointing at the key's line like the parser's own errors.
+  ConfigError ErrorAt(const std::string& key_path, const std::string& what) const;
 };
 
 // Reads and checks `path`. Throws ConfigError.
 Config LoadConfig(const std::string& path);
-// Parses a config from text (`path` only names it in errors).
+// Parses a config from text; `path` names it in errors, and relative paths in
+// it resolve against its folder.
 Config ParseConfig(const std::string& text, const std::string& path);
+
+// Makes a relative `value` of key `key_path` absolute against `config_dir`
+// (absolute values and "" are returned unchanged). Upgrade safety: earlier
+// spsync resolved against the current directory, so when the
+// config-relative place does not exist but the current-directory one does,
+// that one is returned and a warning saying how to silence it (move it next
+// to the config, or make the path absolute) is added to `warnings`.
+std::string ResolveConfigPath(const std::string& value, const std::string& key_path,
+                              const std::string& config_dir, std::vector<std::string>* warnings);
 
 // "90s", "10m", "2h", "1h30m" or plain seconds. Throws std::invalid_argument.
 std::chrono::seconds ParseDuration(const std::string& text);
