@@ -35,7 +35,7 @@ Runs one session for each selected (entity, sink) pair, at most run.parallel at 
 The first session of a pair copies the whole list (full mode, resumable page by page);
 later sessions apply only the changes since the last one (incremental mode).
 
-  --config FILE      the config file (JSON)
+  --config FILE      the config file (JSON; see "Paths" below)
   --entity NAME      only this entity (repeatable); default: all
   --timeout DUR      time budget, e.g. 90s, 10m, 1h (default: run.timeout, or none);
                      at expiry the page in hand is finished and saved, and the exit code is 3
@@ -46,6 +46,14 @@ later sessions apply only the changes since the last one (incremental mode).
   --verbose          debug logging
 
 Ctrl-C / SIGTERM finish the page in hand, save the state and exit with 3.
+
+Paths: relative paths in the config (sink paths such as sqlite's path and csv's dir,
+run.workDir, run.caFile, pluginDirs, the auth files) are relative to the config file's folder,
+not to the current directory, so a run from any folder reads and writes the same files. The
+run logs the absolute work directory and sink paths at start. A relative path that does not
+exist next to the config but does exist under the current directory (where earlier versions
+put it) is used there, with a warning; move it next to the config, or make the path absolute,
+to silence it.
 
 Example:
   spsync run --config /etc/spsync/sales.json --timeout 9m
@@ -74,7 +82,11 @@ const char* kValidate = R"(Usage: spsync validate --config FILE [--connect] [--p
 
 Parses the config, loads every plugin and checks every sink option against the options the
 sink declares. With --connect it also reads each list from the site and asks each sink to
-check its destination.
+check its destination. A mistake is shown as file:line:column with the line and a caret under
+the spot, and the exit code is 2.
+
+Relative paths in the config are relative to the config file's folder, not to the current
+directory (see `spsync run --help`).
 
 Example:
   spsync validate --config sales.json --connect

@@ -15,9 +15,12 @@ struct Result {
   std::string out;  // stdout and stderr together
 };
 
-// Runs spsync with `args` (a shell-quoted string) and `env` assignments.
-inline Result Spsync(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + " " + SPSYNC_CLI + std::string(" ") + args + " 2>&1";
+// Runs spsync with `args` (a shell-quoted string) and `env` assignments, in
+// folder `cwd` if one is given (else the test's own).
+inline Result Spsync(const std::string& args, const std::string& env = "",
+                     const std::string& cwd = "") {
+  std::string cmd = (cwd.empty() ? "" : "cd '" + cwd + "' && ") + env + " " + SPSYNC_CLI +
+                    std::string(" ") + args + " 2>&1";
   FILE* p = popen(cmd.c_str(), "r");
   Result r;
   if (p == nullptr) return r;

@@ -23,12 +23,10 @@ std::string ResolveConfigPath(const std::string& value, const std::string& key_p
   fs::path old = (cwd / given).lexically_normal();
   if (old == beside || fs::exists(beside, ec) || !fs::exists(old, ec)) return beside.string();
   if (warnings != nullptr)
-    warnings->push_back("`" + key_path + "`: the relative path \"" + value + "\" now means " +
-                        beside.string() +
-                        " (relative paths resolve against the config's folder), which does not "
-                        "exist; using " +
-                        old.string() +
-                        ", relative to the current directory as before. To silence this "
+    warnings->push_back("`" + key_path + "`: \"" + value +
+                        "\" is now relative to the config's folder, but " + beside.string() +
+                        " does not exist; using " + old.string() +
+                        " (relative to the current directory, as before). To silence this "
                         "warning, move it to " +
                         beside.string() + ", or give `" + key_path + "` as an absolute path");
   return old.string();

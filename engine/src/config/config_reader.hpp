@@ -2,9 +2,9 @@
 // it hands out is a ConfigNode that knows its key path ("entities[1].sinks[0]")
 // and its place in the file, so every check written with it reports
 //
-//   spsync.json:7:52: `entities[0].pageSize`: must be between 1 and 5000
-//     { "name": "orders", "list": "Orders", "sinks": ["db"], "pageSize": 6000 }
-//                                                                        ^
+//   spsync.json:7:70: `entities[0].pageSize`: must be between 1 and 5000
+//       { "name": "orders", "list": "Orders", "sinks": ["db"], "pageSize": 6000 }
+//                                                                          ^
 //
 // without doing anything for it: a new section (a `sites` map, discovery
 // rules) reads its keys with Object/Members/Elements/String/Int/Path and

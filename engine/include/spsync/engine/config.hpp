@@ -4,9 +4,9 @@
 // error names the file, the line and column, the key path and what was
 // expected, and shows the line with a caret under the column:
 //
-//   sales.json:12:70: `entities[0].pageSize`: must be between 1 and 5000
-//     { "name": "orders", "list": "Orders", "sinks": ["db"], "pageSize": 6000 }
-//                                                                        ^
+//   sales.json:10:78: `entities[0].pageSize`: must be between 1 and 5000
+//       { "name": "orders", "list": "Lists/Orders", "sinks": ["db"], "pageSize": 6000 }
+//                                                                                ^
 //
 // Relative paths in a config (run.workDir, run.caFile, pluginDirs, the auth
 // files, a plugin given by path, and every sink option its plugin declares as
