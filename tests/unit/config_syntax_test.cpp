@@ -166,6 +166,14 @@ TEST(ConfigSyntax, NestingIsBounded) {
   EXPECT_NE(ErrorOf(R"({"a": )" + ok + "}").find("`a`: unknown key"), std::string::npos);
 }
 
+TEST(ConfigSyntax, TheNumberOfValuesIsBounded) {
+  // 600,000 zeros fit in 4 MiB; a reader holding them all would not be small.
+  std::string many = "{\"a\": [0";
+  for (int i = 0; i < 600000; ++i) many += ",0";
+  many += "]}";
+  EXPECT_NE(FirstLine(ErrorOf(many)).find("more than 500000 values"), std::string::npos);
+}
+
 TEST(ConfigSyntax, TheSizeIsBounded) {
   std::string big = "{\"a\": \"" + std::string(5 * 1024 * 1024, 'x') + "\"}";
   EXPECT_EQ(ErrorOf(big), "test.json: the config file is larger than 4 MiB");

@@ -129,6 +129,9 @@ class Parser {
   JsonValue Value(int depth) {
     if (depth >= kMaxJsonDepth)
       Fail(pos_, "nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    if (++values_ > kMaxJsonValues)
+      Fail(pos_, "more than " + std::to_string(kMaxJsonValues) +
+                     " values: far more than any config holds (is this the right file?)");
     JsonValue v;
     v.offset = static_cast<uint32_t>(pos_);
     char c = Peek();
@@ -402,6 +405,7 @@ class Parser {
       }
       if (c == '}') {
         ++pos_;
+        v.members.shrink_to_fit();  // a document is kept while the config lives
         return;
       }
       const std::string& key = v.members.back().key;
@@ -447,6 +451,7 @@ class Parser {
       }
       if (c == ']') {
         ++pos_;
+        v.elements.shrink_to_fit();
         return;
       }
       if (AtEnd())
@@ -462,6 +467,7 @@ class Parser {
 
   std::string_view s_;
   size_t pos_ = 0;
+  size_t values_ = 0;
 };
 
 }  // namespace

@@ -9,9 +9,10 @@
 // unquoted keys, no NaN, no leading zeros, no duplicate keys, valid UTF-8 only.
 // Each of those habits (from JavaScript, JSON5, YAML, Python) gets its own
 // message saying what to write instead. A UTF-8 byte order mark is skipped.
-// Hardened for hostile input: nesting is bounded (kMaxJsonDepth), the text is
-// bounded by the caller (offsets are 32-bit; the config limit is 4 MiB), and
-// `\u0000` is refused so no string can be cut short by a C API later.
+// Hardened for hostile input: nesting is bounded (kMaxJsonDepth), so is the
+// number of values (kMaxJsonValues: a hostile 4 MiB file peaks near 150 MB),
+// the text is bounded by the caller (offsets are 32-bit; the config limit is
+// 4 MiB), and `\u0000` is refused so no string can be cut short by a C API.
 //
 // Thread safety: ParseJson is reentrant; a parsed JsonValue is immutable and
 // may be read from any thread. Ownership: values own their children.
@@ -69,6 +70,8 @@ class JsonSyntaxError : public std::runtime_error {
 // Deeper than any sane config (they nest about five levels); bounds the
 // recursion on hostile input.
 constexpr int kMaxJsonDepth = 64;
+// Far above any real config (a thousand entities of fifty fields is 60,000 values).
+constexpr size_t kMaxJsonValues = 500000;
 
 // Parses one JSON value filling the whole of `text` (at most 4 GiB; callers
 // limit it far lower). Throws JsonSyntaxError.
