@@ -18,8 +18,8 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using spsync::cli_test::Count;
-using spsync::cli_test::Spsync;
+using spsync_cli_test::Count;
+using spsync_cli_test::Spsync;
 
 size_t Occurrences(const std::string& text, const std::string& what) {
   size_t n = 0;
