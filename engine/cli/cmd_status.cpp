@@ -38,9 +38,11 @@ int StatusCmd(const Argv& argv) {
         rc = kExitFailed;
       }
       std::string stage = st.mode == engine::SyncMode::kIncremental ? "changes"
-                          : st.full_in_progress
+                          : !st.full_in_progress                    ? "not started"
+                          : st.ranges.empty()
                               ? "pages after ID " + std::to_string(st.page_last_id)
-                              : "not started";
+                              : std::to_string(st.ranges.size()) + " ID ranges left";
+      // The position of the first unread range (the only one, usually).
       std::string page_token =
           st.full_in_progress ? "Paged=TRUE&p_ID=" + std::to_string(st.page_last_id) : "-";
       std::string token =
@@ -54,6 +56,15 @@ int StatusCmd(const Argv& argv) {
         o.set("lastSuccess", st.last_success_unix > 0 ? IsoTime(st.last_success_unix) : "");
         o.set("failedSessions", st.failed_sessions);
         o.set("pageToken", page_token == "-" ? "" : page_token);
+        // A parallel full sync: every unread range as [after, last] (null = the list's end).
+        Poco::JSON::Array ranges;
+        for (const auto& rg : st.ranges) {
+          Poco::JSON::Array pair;
+          pair.add(rg.after);
+          pair.add(rg.last == INT64_MAX ? Poco::Dynamic::Var() : Poco::Dynamic::Var(rg.last));
+          ranges.add(pair);
+        }
+        o.set("ranges", ranges);
         o.set("changeTokenAge", TokenAge(token));
         o.set("itemsUpserted", st.items_upserted);
         o.set("itemsDeleted", st.items_deleted);

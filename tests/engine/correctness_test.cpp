@@ -148,7 +148,8 @@ TEST(Correctness05, ForcedFullResumesAcrossBudgetedRuns) {
   ASSERT_EQ(env.Run(sink, "Orders").outcome, Outcome::kComplete);
   SessionOptions full;
   full.force_full = true;
-  engine::EntityConfig e{"orders", "", {}, 1000, 2000, 55};
+  // One stream, so the budget cuts the resync into several runs.
+  engine::EntityConfig e{"orders", "", {}, 1000, 2000, 55, 1};
   env.emu.SetFaults(Latency(150));
   int64_t upserted = 0;
   int runs = 0;

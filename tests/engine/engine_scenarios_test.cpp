@@ -449,7 +449,7 @@ TEST(EngineBudget, DeadlineHonouredWithinOneRequest) {
   spec.slow_ms = 100;
   env.emu.SetFaults(spec);
   MemorySink sink;
-  engine::EntityConfig e{"orders", "", {}, 500, 2000, 55};
+  engine::EntityConfig e{"orders", "", {}, 500, 2000, 55, 1};  // one stream: one position
   const auto budget = std::chrono::milliseconds(350);
   auto started = std::chrono::steady_clock::now();
   auto r = env.Run(sink, "Orders", {}, {}, Deadline(budget), e);

@@ -113,7 +113,8 @@ void ReadEntities(ConfigReader& r, const ConfigNode& root, Config& c) {
   for (const auto& o : items) {
     if (!o.is(JsonKind::kObject))
       r.Fail(o, std::string("must be an object, not ") + config::JsonKindName(o.value->kind));
-    r.Allowed(o, {"name", "list", "select", "sinks", "pageSize", "fetchLimit", "tokenMaxAgeDays"});
+    r.Allowed(o, {"name", "list", "select", "sinks", "pageSize", "fetchLimit", "tokenMaxAgeDays",
+                  "streams"});
     EntityEntry e;
     e.entity.list = r.String(o, "list", true);
     e.entity.name = r.String(o, "name", false, e.entity.list);
@@ -142,6 +143,10 @@ void ReadEntities(ConfigReader& r, const ConfigNode& root, Config& c) {
     e.entity.page_size = static_cast<int>(r.Int(o, "pageSize", 5000, 1, 5000));
     e.entity.fetch_limit = static_cast<int>(r.Int(o, "fetchLimit", 2000, 1, 2000));
     e.entity.token_max_age_days = static_cast<int>(r.Int(o, "tokenMaxAgeDays", 55, 1, 3650));
+    // ID ranges read at once in a full sync: a number, or "auto" (the default).
+    if (ConfigNode streams = r.Child(o, "streams");
+        streams && !(streams.is(JsonKind::kString) && r.String(streams) == "auto"))
+      e.entity.streams = static_cast<int>(r.Int(o, "streams", 0, 1, 32));
     e.sinks = r.Strings(o, "sinks");
     if (e.sinks.empty()) r.Fail(r.Child(o, "sinks"), "must name at least one sink");
     auto sink_nodes = r.Elements(r.Child(o, "sinks"));

@@ -1,10 +1,17 @@
 // Full mode: page through the list by ID, upserting each page and deleting
 // the ID gaps inline; the ID-only reconcile pass.
-#include "prefetcher.hpp"
+#include "range_scheduler.hpp"
 #include "session_impl.hpp"
 #include "spsync/engine/sharepoint/sharepoint_error.hpp"
 
 #include <spdlog/spdlog.h>
+
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <thread>
 
 namespace spsync::engine {
 
@@ -18,7 +25,8 @@ std::string SyncSession::Impl::ItemsUrl(int64_t after_id, bool ids_only) const {
   return url;
 }
 
-void SyncSession::Impl::FetchPage(const std::string& url, ItemPage* page, spsync_change_kind kind) {
+void SyncSession::Impl::FetchPage(const std::string& url, ItemPage* page, spsync_change_kind kind,
+                                  int64_t after_id) {
   if (!client_.SameOrigin(url))
     throw SharePointError(ErrorKind::kBadResponse, 0, "",
                           "a next link points to another host (" + url.substr(0, 80) +
@@ -33,85 +41,292 @@ void SyncSession::Impl::FetchPage(const std::string& url, ItemPage* page, spsync
         for (size_t i = 1; i < page->items.size(); ++i)
           if (page->items[i].id <= page->items[i - 1].id)
             throw MalformedBody("items are not in ascending ID order");
+        // A page asked for after an ID starts after it; one that does not
+        // would be read again and again.
+        if (after_id > 0 && !page->items.empty() && page->items.front().id <= after_id)
+          throw MalformedBody("the page after ID " + std::to_string(after_id) + " starts at ID " +
+                              std::to_string(page->items.front().id));
       },
       &page->body);
 }
 
+int SyncSession::Impl::Streams() const {
+  if (entity_.streams > 0) return entity_.streams;
+  // Automatic: one stream up to four pages (a few seconds even at
+  // SharePoint's pace), then one more for every four pages, at most eight.
+  int64_t pages = (list_.item_count + entity_.page_size - 1) / std::max(entity_.page_size, 1);
+  if (pages <= 4) return 1;
+  return static_cast<int>(std::min<int64_t>(8, (pages + 3) / 4));
+}
+
+std::vector<IdRange> SyncSession::Impl::PlanRanges(int streams, int64_t* max_id) {
+  // One request for the highest ID ($orderby=ID desc is served from the ID
+  // index, so the threshold does not apply).
+  std::string url = client_.ListApi(list_.id) +
+                    "/items?%24select=ID&%24orderby=" + EncodeQueryValue("ID desc") + "&%24top=1";
+  EntitySchema ids_only(entity_.name, list_.id, list_.title, {});
+  ItemPageParser parser(ids_only);
+  ItemPage page;
+  if (events_.page_requested) events_.page_requested(url);
+  client_.Get(
+      url, "reading the highest item ID of '" + list_.title + "'", deadline_,
+      [&](HttpResponse& r) {
+        page.body.swap(r.body);
+        parser.Parse(&page, SPSYNC_CHANGE_FULL_SYNC);
+      },
+      &page.body);
+  *max_id = page.last_id();
+  if (*max_id <= 0 || streams <= 1) return {{0, INT64_MAX}};
+  std::vector<IdRange> ranges;
+  for (int k = 0; k < streams; ++k) {
+    int64_t after = *max_id * k / streams;
+    int64_t last = k + 1 == streams ? INT64_MAX : *max_id * (k + 1) / streams;
+    if (last > after) ranges.push_back({after, last});
+  }
+  return ranges;
+}
+
+void SyncSession::Impl::RecordRanges(const RangeScheduler& sched) {
+  auto ranges = sched.Unapplied();
+  // One open-ended range left is the classic single-stream position.
+  if (ranges.size() == 1 && ranges[0].last == INT64_MAX) {
+    state_.page_last_id = ranges[0].after;
+    state_.ranges.clear();
+  } else {
+    state_.page_last_id = ranges.empty() ? 0 : ranges.front().after;
+    state_.ranges = std::move(ranges);
+  }
+}
+
+namespace {
+
+// A page read by a stream, waiting for the session thread.
+struct Delivery {
+  size_t range = 0;
+  ItemPage* page = nullptr;
+  int64_t end = 0;         // the range's end when the page was read
+  bool exhausted = false;  // the last page of its range
+};
+
+// The hand-over between the streams and the session thread: a fixed pool of
+// pages (memory stays flat whatever the list's size) and a FIFO of read ones
+// (so each range's pages are applied in order).
+class PagePipe {
+ public:
+  explicit PagePipe(size_t pages) : pool_(pages) {
+    for (auto& p : pool_) free_.push_back(&p);
+  }
+  // A free page, or nullptr once stopped.
+  ItemPage* Take() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return stop_ || !free_.empty(); });
+    if (stop_) return nullptr;
+    ItemPage* p = free_.back();
+    free_.pop_back();
+    return p;
+  }
+  void Give(ItemPage* p) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(p);
+    cv_.notify_all();
+  }
+  void Deliver(Delivery d) {
+    std::lock_guard<std::mutex> lock(mu_);
+    ready_.push_back(d);
+    cv_.notify_all();
+  }
+  // The next read page; nullopt when every stream has finished and nothing is left.
+  std::optional<Delivery> Next() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return !ready_.empty() || running_ == 0; });
+    if (ready_.empty()) return std::nullopt;
+    Delivery d = ready_.front();
+    ready_.pop_front();
+    return d;
+  }
+  void Started() {
+    std::lock_guard<std::mutex> lock(mu_);
+    ++running_;
+  }
+  void Finished(std::exception_ptr error) {
+    std::lock_guard<std::mutex> lock(mu_);
+    --running_;
+    if (error && !error_) error_ = error;
+    if (error) stop_ = true;
+    cv_.notify_all();
+  }
+  void Stop() {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    cv_.notify_all();
+  }
+  // A stream ran out of budget: everyone stops, and the session ends partial.
+  void StopForBudget(const std::string& why) {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+    if (budget_why_.empty()) budget_why_ = why;
+    cv_.notify_all();
+  }
+  std::string budget_why() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return budget_why_;
+  }
+  bool stopped() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return stop_;
+  }
+  std::exception_ptr error() const {
+    std::lock_guard<std::mutex> lock(mu_);
+    return error_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::vector<ItemPage> pool_;
+  std::vector<ItemPage*> free_;
+  std::deque<Delivery> ready_;
+  int running_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  std::string budget_why_;
+};
+
+}  // namespace
+
 void SyncSession::Impl::RunFull() {
-  spdlog::info(
-      "[{}/{}] full sync of '{}' ({} items){}", entity_.name, options_.sink_name, list_.title,
-      list_.item_count,
-      state_.page_last_id > 0 ? " resuming after ID " + std::to_string(state_.page_last_id) : "");
-  const bool ranges = sink_.info().delete_ranges();
-  // Two pages: the session applies one while a helper thread fetches the next.
-  ItemPage pages[2];
-  int current = 0;
-  std::string url = ItemsUrl(state_.page_last_id, false);
+  const int streams = Streams();
+  const bool resuming = state_.page_last_id > 0 || !state_.ranges.empty();
+  int64_t id_hint = 0;
+  std::vector<IdRange> ranges = state_.ranges;
+  if (ranges.empty()) {
+    if (state_.page_last_id == 0 && streams > 1)
+      ranges = PlanRanges(streams, &id_hint);
+    else
+      ranges = {{state_.page_last_id, INT64_MAX}};
+  }
+  spdlog::info("[{}/{}] full sync of '{}' ({} items, {} stream{}){}", entity_.name,
+               options_.sink_name, list_.title, list_.item_count, streams, streams == 1 ? "" : "s",
+               resuming ? " resuming" : "");
+  // IDs one page covers, for deciding when a range is worth splitting.
+  int64_t page_span = entity_.page_size;
+  if (id_hint > 0 && list_.item_count > 0)
+    page_span = std::max<int64_t>(page_span, entity_.page_size * id_hint / list_.item_count);
+  RangeScheduler sched(ranges, page_span, id_hint);
+  RecordRanges(sched);
   CheckBudget("before the first page");
-  FetchPage(url, &pages[current], SPSYNC_CHANGE_FULL_SYNC);
-  int64_t done = 0;
-  Prefetcher prefetcher;
-  while (true) {
-    ItemPage& page = pages[current];
-    bool fetching = false;
-    const std::string next_url = page.next_link;
-    if (!next_url.empty() && !deadline_.expired()) {
-      ItemPage* target = &pages[1 - current];
-      prefetcher.Start(
-          [this, next_url, target] { FetchPage(next_url, target, SPSYNC_CHANGE_FULL_SYNC); });
-      fetching = true;
-    }
+
+  const bool del_ranges = sink_.info().delete_ranges();
+  PagePipe pipe(static_cast<size_t>(streams) + 1);
+  auto stream = [&] {
+    std::exception_ptr error;
     try {
-      // Upserts first, then the gaps before and between this page's IDs.
+      while (!pipe.stopped()) {
+        auto lease = sched.Acquire();
+        if (!lease) break;
+        int64_t after = lease->after;
+        while (true) {
+          ItemPage* page = pipe.Take();
+          if (page == nullptr) return pipe.Finished(nullptr);
+          try {
+            FetchPage(ItemsUrl(after, false), page, SPSYNC_CHANGE_FULL_SYNC, after);
+          } catch (...) {
+            pipe.Give(page);
+            throw;
+          }
+          const int64_t raw_last = page->last_id();
+          auto f = sched.Complete(lease->range, raw_last, !page->next_link.empty());
+          // Items past the range's end are another range's: drop them here.
+          size_t keep = page->items.size();
+          while (keep > 0 && page->items[keep - 1].id > f.end) --keep;
+          page->items.resize(keep);
+          page->pointers.resize(keep);
+          pipe.Deliver({lease->range, page, f.end, f.exhausted});
+          if (f.exhausted) break;
+          after = raw_last;
+        }
+      }
+    } catch (const SharePointError& e) {
+      // The budget ran out (or cannot cover a retry's wait): a stop, not a failure.
+      if (e.kind() == ErrorKind::kBudget)
+        pipe.StopForBudget(e.what());
+      else
+        error = std::current_exception();
+    } catch (...) {
+      error = std::current_exception();
+    }
+    pipe.Finished(error);  // an error stops the other streams too
+  };
+  std::vector<std::thread> threads;
+  for (int i = 0; i < streams; ++i) {
+    pipe.Started();
+    threads.emplace_back(stream);
+  }
+  std::exception_ptr failure;
+  int64_t done = 0;
+  try {
+    while (auto d = pipe.Next()) {
+      ItemPage& page = *d->page;
+      int64_t previous = sched.AppliedOf(d->range);
       result_.rejected += caller_.Upsert(page);
-      DeletionWriter deletions(caller_, ranges, state_.prior_high_water_id);
-      int64_t previous = state_.page_last_id;
+      DeletionWriter deletions(caller_, del_ranges, state_.prior_high_water_id);
       for (const auto& item : page.items) {
         if (item.id > previous + 1) deletions.AddRange(previous + 1, item.id - 1);
         previous = item.id;
       }
-      deletions.Flush();
-      if (!page.items.empty()) {
-        state_.page_last_id = page.last_id();
-        state_.high_water_id = std::max(state_.high_water_id, page.last_id());
+      if (d->exhausted) {
+        // The rest of the range is empty; an open end is the list's tail.
+        if (d->end == INT64_MAX)
+          deletions.AddTail(previous + 1);
+        else
+          deletions.AddRange(previous + 1, d->end);
       }
-      state_.items_upserted += static_cast<int64_t>(page.size());
+      deletions.Flush();
+      sched.Applied(d->range, d->exhausted ? d->end : previous, d->exhausted);
+      if (!page.items.empty())
+        state_.high_water_id = std::max(state_.high_water_id, page.last_id());
+      const auto n = static_cast<int64_t>(page.size());
+      state_.items_upserted += n;
       state_.items_deleted += deletions.count();
-      result_.upserted += static_cast<int64_t>(page.size());
+      result_.upserted += n;
       result_.deleted += deletions.count();
       result_.pages++;
+      pipe.Give(d->page);
+      RecordRanges(sched);
+      Persist();
       if (deletions.count() > 0 && events_.deletions_found)
         events_.deletions_found(deletions.count());
-      Persist();
-      done += static_cast<int64_t>(page.size());
-      if (events_.page_applied)
-        events_.page_applied(static_cast<int64_t>(page.size()), deletions.count());
+      done += n;
+      if (events_.page_applied) events_.page_applied(n, deletions.count());
       if (events_.progress) events_.progress(done, list_.item_count);
-    } catch (...) {
-      if (fetching) prefetcher.Wait(false);
-      throw;
+      if (deadline_.expired()) pipe.Stop();
     }
-    if (next_url.empty()) break;
-    if (!fetching) CheckBudget("between pages");
-    prefetcher.Wait();  // rethrows a fetch failure
-    current = 1 - current;
-    CheckBudget("between pages");
+  } catch (...) {
+    failure = std::current_exception();
+    pipe.Stop();
+    // Unblock and drain: streams waiting for a page see the stop.
+    while (pipe.Next()) {
+    }
   }
-
-  // The tail: nothing exists above the last ID read, so anything the sink
-  // holds there is deleted.
-  DeletionWriter tail(caller_, ranges, state_.prior_high_water_id);
-  tail.AddTail(state_.page_last_id + 1);
-  tail.Flush();
-  state_.items_deleted += tail.count();
-  result_.deleted += tail.count();
-  if (tail.count() > 0 && events_.deletions_found) events_.deletions_found(tail.count());
+  for (auto& t : threads) t.join();
+  if (failure) std::rethrow_exception(failure);
+  if (auto e = pipe.error()) std::rethrow_exception(e);
+  if (!sched.AllApplied()) {
+    CheckBudget("between pages");  // expired or interrupted (Ctrl-C, SIGTERM)
+    if (std::string why = pipe.budget_why(); !why.empty()) throw BudgetReached(why);
+    std::string left;
+    for (const auto& r : sched.Unapplied())
+      left += " (" + std::to_string(r.after) + ", " +
+              (r.last == INT64_MAX ? std::string("end") : std::to_string(r.last)) + "]";
+    throw std::logic_error("the full sync's streams ended with ranges unread:" + left);
+  }
 
   state_.mode = SyncMode::kIncremental;
   state_.change_token = state_.full_start_token;
   state_.full_in_progress = false;
   state_.full_start_token.clear();
   state_.page_last_id = 0;
+  state_.ranges.clear();
   state_.prior_high_water_id = 0;
   state_.last_full_unix = Now();
   Persist();

@@ -15,6 +15,8 @@
 
 namespace spsync::engine {
 
+class RangeScheduler;
+
 // A sink call failed for good (FATAL, or RETRYABLE past its attempts).
 class SinkFailure : public std::runtime_error {
  public:
@@ -90,11 +92,21 @@ class SyncSession::Impl {
   // with, comma-separated ("" = none, or nothing written yet).
   std::string MissingFields(const std::vector<std::string>& fields_now) const;
   void RunFull();
+  // Streams for a full sync: entity_.streams, or automatic by the list's size.
+  int Streams() const;
+  // Splits the list's ID space for `streams` readers (one request for the
+  // highest ID, returned in *max_id).
+  std::vector<IdRange> PlanRanges(int streams, int64_t* max_id);
+  // The scheduler's unapplied ranges into state_ (ranges / page_last_id).
+  void RecordRanges(const RangeScheduler& sched);
   void RunIncremental();
   void ApplyChanges(const std::vector<Change>& log);
   void RunReconcile();
   std::string ItemsUrl(int64_t after_id, bool ids_only) const;
-  void FetchPage(const std::string& url, ItemPage* page, spsync_change_kind kind);
+  // GETs and parses an item page. `after_id` > 0: the page was asked for
+  // after that ID, and must start above it.
+  void FetchPage(const std::string& url, ItemPage* page, spsync_change_kind kind,
+                 int64_t after_id = 0);
   void Persist();
   void CheckBudget(const char* where);
   int64_t Now() const;

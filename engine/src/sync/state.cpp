@@ -24,7 +24,8 @@ const char* ModeName(SyncMode mode) {
 
 bool SamePosition(const SyncState& a, const SyncState& b) {
   return a.list_id == b.list_id && a.mode == b.mode && a.full_in_progress == b.full_in_progress &&
-         a.page_last_id == b.page_last_id && a.full_start_token == b.full_start_token &&
+         a.page_last_id == b.page_last_id && a.ranges == b.ranges &&
+         a.full_start_token == b.full_start_token &&
          a.prior_high_water_id == b.prior_high_water_id && a.change_token == b.change_token &&
          a.high_water_id == b.high_water_id && a.schema_fingerprint == b.schema_fingerprint &&
          a.fields == b.fields;
@@ -38,6 +39,16 @@ std::string EncodeState(const SyncState& s) {
   o.set("mode", std::string(ModeName(s.mode)));
   o.set("fullInProgress", s.full_in_progress);
   o.set("pageLastId", s.page_last_id);
+  if (!s.ranges.empty()) {
+    Poco::JSON::Array ranges;
+    for (const auto& r : s.ranges) {
+      Poco::JSON::Array pair;
+      pair.add(r.after);
+      pair.add(r.last);  // INT64_MAX: the open end
+      ranges.add(pair);
+    }
+    o.set("ranges", ranges);
+  }
   o.set("fullStartToken", s.full_start_token);
   o.set("priorHighWaterId", s.prior_high_water_id);
   o.set("changeToken", s.change_token);
@@ -79,6 +90,13 @@ SyncState DecodeState(std::string_view bytes) {
                                                                   : SyncMode::kFull;
   s.full_in_progress = Field<bool>(o, "fullInProgress", false);
   s.page_last_id = Field<int64_t>(o, "pageLastId", 0);
+  if (auto ranges = o->getArray("ranges"); !ranges.isNull())
+    for (size_t i = 0; i < ranges->size(); ++i) {
+      auto pair = ranges->getArray(static_cast<unsigned>(i));
+      if (pair.isNull() || pair->size() != 2)
+        throw std::runtime_error("stored sync state has a malformed range");
+      s.ranges.push_back({pair->getElement<int64_t>(0), pair->getElement<int64_t>(1)});
+    }
   s.full_start_token = Field<std::string>(o, "fullStartToken", "");
   s.prior_high_water_id = Field<int64_t>(o, "priorHighWaterId", 0);
   s.change_token = Field<std::string>(o, "changeToken", "");

@@ -79,6 +79,7 @@ void SyncSession::Impl::StartBlankFull(const std::string& reason) {
   state_.mode = SyncMode::kFull;
   state_.full_in_progress = true;
   state_.page_last_id = 0;
+  state_.ranges.clear();
   state_.change_token.clear();
   // Taken FIRST: changes made while the crawl runs are replayed from it.
   state_.full_start_token = list_.current_change_token;

@@ -12,6 +12,13 @@ namespace spsync::engine {
 
 enum class SyncMode { kFull, kIncremental };
 
+// Item IDs in (after, last]; last == INT64_MAX is open-ended (the list's end).
+struct IdRange {
+  int64_t after = 0;
+  int64_t last = INT64_MAX;
+  bool operator==(const IdRange& o) const { return after == o.after && last == o.last; }
+};
+
 struct SyncState {
   std::string entity;
   std::string list_id;  // GUID of the list when the state was written; a new GUID = recreated list
@@ -20,6 +27,9 @@ struct SyncState {
   // Full mode. page_last_id is the ID of the last item of the last applied
   // page (the $skiptoken position); 0 = start from the beginning.
   int64_t page_last_id = 0;
+  // A parallel full sync: the ranges not yet applied to their end, each as
+  // (position applied, end). Empty = one range (page_last_id, open end).
+  std::vector<IdRange> ranges;
   // The change token taken at the start of this full sync, kept across
   // resumes; incremental mode starts from it so changes made while the full
   // sync ran are replayed.

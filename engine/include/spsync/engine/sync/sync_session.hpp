@@ -12,8 +12,9 @@
 //   token expired / foreign / too old -> full resync
 //
 // Thread safety: a session is run by one thread; several sessions may share
-// one SharePointClient. The session uses a helper thread to fetch the next
-// page while the sink works on the current one.
+// one SharePointClient. A full sync reads pages on `streams` helper threads
+// while the session's thread hands them to the sink; the sink is only ever
+// called from the session's thread.
 #pragma once
 
 #include "spsync/engine/deadline.hpp"
@@ -36,6 +37,7 @@ struct EntityConfig {
   int page_size = 5000;             // $top of item pages (max 5000)
   int fetch_limit = 2000;           // GetChanges FetchLimit (max 2000)
   int token_max_age_days = 55;      // older change tokens force a full resync
+  int streams = 0;                  // ID ranges read at once in a full sync (0 = automatic)
 };
 
 struct SessionOptions {
@@ -67,7 +69,7 @@ struct SessionResult {
 };
 
 // Hooks; any may be empty. Called on the session's thread, except
-// page_requested, which the page prefetch may call from its helper thread.
+// page_requested, which the full sync's streams call from their threads.
 struct SessionEvents {
   std::function<void(const std::string& entity, SyncMode mode)> session_started;
   std::function<void(const SessionResult& result)> session_finished;
