@@ -95,7 +95,8 @@ std::shared_ptr<engine::Credentials> MakeCredentials(
 
 }  // namespace
 
-Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugin_dirs) {
+Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugin_dirs,
+                    double budget_share) {
   Runtime rt;
   engine::HttpOptions ho;
   ho.user_agent = config.run.user_agent.empty()
@@ -109,8 +110,14 @@ Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugi
     spdlog::warn("TLS certificates of host '{}' are NOT verified (run.insecureHosts)", h);
   rt.http = std::make_shared<engine::HttpClient>(ho);
   rt.gate = std::make_shared<engine::ThrottleGate>();
+  engine::BudgetOptions bo;
+  bo.ru_per_minute = static_cast<double>(config.run.ru_per_minute);
+  bo.ru_per_request = static_cast<double>(config.run.ru_per_request);
+  bo.share = budget_share;
+  rt.budget = std::make_shared<engine::RequestBudget>(bo);
   engine::ClientOptions co;
   co.site_url = config.site_url;
+  co.budget = rt.budget;
   co.on_throttled = [](std::chrono::milliseconds wait, int status) {
     spdlog::warn("SharePoint throttled a request (HTTP {}); pausing requests to the site for {} ms",
                  status, wait.count());

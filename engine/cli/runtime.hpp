@@ -20,6 +20,7 @@ struct Runtime {
   engine::Config config;
   std::shared_ptr<engine::HttpClient> http;
   std::shared_ptr<engine::ThrottleGate> gate;
+  std::shared_ptr<engine::RequestBudget> budget;  // per host, shared by every session
   std::shared_ptr<engine::SharePointClient> client;
   std::unique_ptr<plugins::PluginFinder> finder;
   // Per sink: its path options (SPSYNC_OPTION_PATH), made absolute, as
@@ -30,7 +31,10 @@ struct Runtime {
 // `plugin_dirs`: --plugin-dir values (searched before the config's and the
 // defaults). Resolves the sinks' path options against the config's folder
 // and logs the config's warnings (a path found only at its old place).
-Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugin_dirs);
+// `budget_share`: this process's share of the tenant's request budget (1/n
+// for one of n shards).
+Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugin_dirs,
+                    double budget_share = 1.0);
 
 // Logs one line naming the config, the absolute work directory and each
 // sink's absolute path(s), so an operator sees where a run writes.

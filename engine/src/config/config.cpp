@@ -163,9 +163,9 @@ void ReadEntities(ConfigReader& r, const ConfigNode& root, Config& c) {
 
 void ReadRun(ConfigReader& r, const ConfigNode& run, RunConfig& out) {
   if (run)
-    r.Allowed(run,
-              {"timeout", "parallel", "incidentAfterFails", "incidentCommand", "incidentWebhook",
-               "workDir", "userAgent", "insecureHosts", "caFile", "connectTimeout", "readTimeout"});
+    r.Allowed(run, {"timeout", "parallel", "incidentAfterFails", "incidentCommand",
+                    "incidentWebhook", "workDir", "userAgent", "insecureHosts", "caFile",
+                    "connectTimeout", "readTimeout", "ruPerMinute", "ruPerRequest"});
   if (ConfigNode timeout = r.Child(run, "timeout")) {
     std::string t = r.Scalar(timeout);
     try {
@@ -188,6 +188,8 @@ void ReadRun(ConfigReader& r, const ConfigNode& run, RunConfig& out) {
   out.ca_file = r.Path(run, "caFile", false);
   out.connect_timeout_s = static_cast<int>(r.Int(run, "connectTimeout", 30, 1, 3600));
   out.read_timeout_s = static_cast<int>(r.Int(run, "readTimeout", 120, 1, 3600));
+  out.ru_per_minute = r.Int(run, "ruPerMinute", 0, 0, 10000000);
+  out.ru_per_request = r.Int(run, "ruPerRequest", 2, 1, 1000);
 }
 
 }  // namespace

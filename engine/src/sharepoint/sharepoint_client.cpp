@@ -167,6 +167,7 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
     gate_->Wait(host_key_, deadline);
     if (deadline.expired())
       throw SharePointError(ErrorKind::kBudget, 0, "", "time budget spent before " + what);
+    if (options_.budget) options_.budget->Spend(host_key_, deadline);
     HttpRequest attempt = request;
     // A request in flight ends with the budget too: a slow answer must not
     // hold a 3-second budget for half a minute.
@@ -179,6 +180,7 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
     try {
       resp = http_->Send(attempt, reuse);
       stats_.bytes += resp.body.size();
+      if (options_.budget) options_.budget->Observe(host_key_, resp);
       if (resp.status >= 200 && resp.status < 300) {
         if (!consume) return;
         try {

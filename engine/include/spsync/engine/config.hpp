@@ -72,6 +72,11 @@ struct RunConfig {
   std::string ca_file;
   int connect_timeout_s = 30;
   int read_timeout_s = 120;
+  // The tenant's request budget per SharePoint host, in resource units a
+  // minute (0: learn it from SharePoint's RateLimit-Limit), and what one
+  // request costs.
+  int64_t ru_per_minute = 0;
+  int64_t ru_per_request = 2;
 };
 
 struct Config {

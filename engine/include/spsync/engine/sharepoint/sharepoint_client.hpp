@@ -10,6 +10,7 @@
 #include "spsync/engine/deadline.hpp"
 #include "spsync/engine/sharepoint/credentials.hpp"
 #include "spsync/engine/sharepoint/http_client.hpp"
+#include "spsync/engine/sharepoint/request_budget.hpp"
 #include "spsync/engine/sharepoint/schema.hpp"
 
 #include <atomic>
@@ -70,6 +71,9 @@ struct ClientOptions {
   RetryPolicy retry;
   // Called before a throttle wait: (wait, HTTP status).
   std::function<void(std::chrono::milliseconds, int)> on_throttled;
+  // The tenant's request budget, shared by every client of the process
+  // (none: requests are only paced by 429s).
+  std::shared_ptr<RequestBudget> budget;
 };
 
 class SharePointClient {
