@@ -14,7 +14,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <deque>
 #include <functional>
+#include <future>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -64,12 +66,6 @@ void Collapse(const Change& c, size_t index, std::unordered_map<int64_t, Pending
 bool TouchesItem(const Change& c) {
   return c.item_id > 0;
 }
-
-// One bulk request: a dense run as `ID ge a and ID le b`, or a CAML <In> chunk.
-struct FetchUnit {
-  int64_t first = 0, last = 0;  // a range, when ids is empty
-  std::vector<int64_t> ids;
-};
 
 // Plans the bulk fetch of `ids` (ascending): dense runs as ranges, the rest
 // as <In> chunks. `rank(id)` is the item's first position in the change log:
@@ -130,6 +126,42 @@ std::string CamlIn(const std::vector<int64_t>& ids) {
 
 }  // namespace
 
+size_t SyncSession::Impl::IncrementalStreams(size_t units) const {
+  size_t wanted = entity_.streams > 0 ? static_cast<size_t>(entity_.streams) : 8;
+  return std::max<size_t>(1, std::min(wanted, units));
+}
+
+std::vector<ItemPage> SyncSession::Impl::FetchUnitPages(const FetchUnit& unit) {
+  std::vector<ItemPage> pages;
+  if (unit.ids.empty()) {
+    std::string url = client_.ListApi(list_.id) +
+                      "/items?%24select=" + EncodeQueryValue(schema_->SelectClause()) +
+                      "&%24filter=" +
+                      EncodeQueryValue("ID ge " + std::to_string(unit.first) + " and ID le " +
+                                       std::to_string(unit.last)) +
+                      "&%24top=5000";
+    while (!url.empty()) {
+      pages.emplace_back();
+      FetchPage(url, &pages.back(), SPSYNC_CHANGE_UPDATE);
+      url = pages.back().next_link;
+    }
+    return pages;
+  }
+  std::string body = "{\"query\":{\"ViewXml\":\"" + CamlIn(unit.ids) + "\"}}";
+  if (events_.page_requested) events_.page_requested("GetItems");
+  ItemPage& page = pages.emplace_back();
+  client_.Post(
+      client_.ListApi(list_.id) +
+          "/GetItems?%24select=" + EncodeQueryValue(schema_->SelectClause()),
+      body, "fetching changed items of '" + list_.title + "'", deadline_,
+      [&](HttpResponse& r) {
+        page.body.swap(r.body);
+        parser_->Parse(&page, SPSYNC_CHANGE_UPDATE);
+      },
+      &page.body);
+  return pages;
+}
+
 // Applies one batch of changes (`log`, in log order) and persists the token
 // of the longest applied prefix after every unit. Throws what the fetches
 // throw, after persisting the prefix applied so far.
@@ -173,7 +205,6 @@ void SyncSession::Impl::ApplyChanges(const std::vector<Change>& log) {
   std::sort(upserts.begin(), upserts.end(),
             [&](int64_t a, int64_t b) { return pending.at(a).first < pending.at(b).first; });
   constexpr size_t kWindow = 5000;
-  ItemPage page;
   int64_t upserted = 0;
   try {
     for (size_t w = 0; w < upserts.size(); w += kWindow) {
@@ -182,10 +213,25 @@ void SyncSession::Impl::ApplyChanges(const std::vector<Change>& log) {
           upserts.begin() + static_cast<std::ptrdiff_t>(std::min(upserts.size(), w + kWindow)));
       std::sort(window.begin(), window.end());
       auto units = PlanFetch(window, [&](int64_t id) -> size_t { return pending.at(id).first; });
+      // Up to `streams` units in flight; applied strictly in unit order.
+      const size_t streams = IncrementalStreams(units.size());
+      std::deque<std::future<std::vector<ItemPage>>> inflight;
+      size_t launched = 0;
+      auto launch = [&] {
+        while (launched < units.size() && inflight.size() < streams && !deadline_.expired()) {
+          const FetchUnit* u = &units[launched++];
+          inflight.push_back(
+              std::async(std::launch::async, [this, u] { return FetchUnitPages(*u); }));
+        }
+      };
       for (const auto& unit : units) {
-        CheckBudget("between bulk fetches");
+        launch();
+        if (inflight.empty()) CheckBudget("between bulk fetches");
+        std::vector<ItemPage> pages = inflight.front().get();
+        inflight.pop_front();
+        launch();
         std::vector<int64_t> found;
-        auto apply = [&](ItemPage& p) {
+        for (auto& p : pages) {
           for (auto& item : p.items) {
             auto it = pending.find(item.id);
             if (it != pending.end()) item.kind = it->second.kind;
@@ -194,32 +240,6 @@ void SyncSession::Impl::ApplyChanges(const std::vector<Change>& log) {
           }
           result_.rejected += caller_.Upsert(p);
           upserted += static_cast<int64_t>(p.size());
-        };
-        if (unit.ids.empty()) {
-          std::string url = client_.ListApi(list_.id) +
-                            "/items?%24select=" + EncodeQueryValue(schema_->SelectClause()) +
-                            "&%24filter=" +
-                            EncodeQueryValue("ID ge " + std::to_string(unit.first) + " and ID le " +
-                                             std::to_string(unit.last)) +
-                            "&%24top=5000";
-          while (!url.empty()) {
-            FetchPage(url, &page, SPSYNC_CHANGE_UPDATE);
-            apply(page);
-            url = page.next_link;
-          }
-        } else {
-          std::string body = "{\"query\":{\"ViewXml\":\"" + CamlIn(unit.ids) + "\"}}";
-          if (events_.page_requested) events_.page_requested("GetItems");
-          client_.Post(
-              client_.ListApi(list_.id) +
-                  "/GetItems?%24select=" + EncodeQueryValue(schema_->SelectClause()),
-              body, "fetching changed items of '" + list_.title + "'", deadline_,
-              [&](HttpResponse& r) {
-                page.body.swap(r.body);
-                parser_->Parse(&page, SPSYNC_CHANGE_UPDATE);
-              },
-              &page.body);
-          apply(page);
         }
         // Asked for but not returned: deleted since the change was logged.
         std::sort(found.begin(), found.end());

@@ -17,6 +17,13 @@ namespace spsync::engine {
 
 class RangeScheduler;
 
+// One bulk request of changed items: a dense run as `ID ge a and ID le b`,
+// or a CAML <In> chunk.
+struct FetchUnit {
+  int64_t first = 0, last = 0;  // a range, when ids is empty
+  std::vector<int64_t> ids;
+};
+
 // A sink call failed for good (FATAL, or RETRYABLE past its attempts).
 class SinkFailure : public std::runtime_error {
  public:
@@ -101,6 +108,10 @@ class SyncSession::Impl {
   void RecordRanges(const RangeScheduler& sched);
   void RunIncremental();
   void ApplyChanges(const std::vector<Change>& log);
+  // Bulk fetches in flight at once in incremental mode.
+  size_t IncrementalStreams(size_t units) const;
+  // Every page of one bulk fetch (safe to call from a helper thread).
+  std::vector<ItemPage> FetchUnitPages(const FetchUnit& unit);
   void RunReconcile();
   std::string ItemsUrl(int64_t after_id, bool ids_only) const;
   // GETs and parses an item page. `after_id` > 0: the page was asked for
