@@ -4,7 +4,13 @@
 
 #include <stdexcept>
 
+#include "http/auth.hpp"
+#include "http/faults.hpp"
+#include "http/server.hpp"
 #include "impl.hpp"
+#include "odata/format.hpp"
+#include "odata/item_body.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator {
 
@@ -35,8 +41,11 @@ Emulator::Impl::Impl(Options o) : opt(std::move(o)), log(opt.seed) {
   }
   auth = std::make_unique<detail::Authenticator>(opt, [this] { return NowUnix(); });
   FaultSpec f = opt.faults;
-  faults.Set(std::move(f));
+  faults = std::make_unique<detail::FaultEngine>();
+  faults->Set(std::move(f));
 }
+
+Emulator::Impl::~Impl() = default;
 
 int64_t Emulator::Impl::NowUnix() const {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -284,11 +293,11 @@ void Emulator::ResetStats() {
 }
 
 void Emulator::SetFaults(FaultSpec spec) {
-  impl_->faults.Set(std::move(spec));
+  impl_->faults->Set(std::move(spec));
 }
 
 void Emulator::FailNext(RequestKind kind, int count, FaultKind fault) {
-  impl_->faults.FailNext(kind, count, fault);
+  impl_->faults->FailNext(kind, count, fault);
 }
 
 }  // namespace spsync::emulator

@@ -4,7 +4,8 @@
 #include <algorithm>
 #include <stdexcept>
 
-#include "internal.hpp"
+#include "model/synthetic_list.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator::detail {
 namespace {

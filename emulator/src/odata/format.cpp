@@ -1,7 +1,8 @@
 // The three JSON dialects SharePoint speaks (nometadata, minimalmetadata,
 // verbose; plus the OData v4 names), built with plain string appends because a
 // 5000-item page must serialise in a few milliseconds.
-#include "internal.hpp"
+#include "odata/format.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator::detail {
 

@@ -8,7 +8,8 @@
 #include <cstring>
 #include <stdexcept>
 
-#include "internal.hpp"
+#include "odata/query.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator::detail {
 namespace {

@@ -7,7 +7,9 @@
 #include <cctype>
 #include <cstdlib>
 
-#include "internal.hpp"
+#include "odata/caml.hpp"
+#include "rest_error.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator::detail {
 namespace {

@@ -7,7 +7,9 @@
 
 #include <charconv>
 
-#include "impl.hpp"
+#include "odata/item_body.hpp"
+#include "rest_error.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator::detail {
 namespace {

@@ -1,0 +1,161 @@
+// A list's fields: the collection (with $select and $filter, as clients read
+// the schema) and field creation.
+#include <Poco/JSON/Object.h>
+#include <Poco/JSON/Parser.h>
+
+#include "api/areas.hpp"
+#include "rest_error.hpp"
+#include "util.hpp"
+
+namespace spsync::emulator::detail {
+namespace {
+
+std::string FieldEntityType(const FieldDef& f) {
+  static const std::pair<const char*, const char*> kTypes[] = {
+      {"Text", "SP.FieldText"},
+      {"Note", "SP.FieldMultiLineText"},
+      {"Number", "SP.FieldNumber"},
+      {"Currency", "SP.FieldCurrency"},
+      {"DateTime", "SP.FieldDateTime"},
+      {"Choice", "SP.FieldChoice"},
+      {"MultiChoice", "SP.FieldMultiChoice"},
+      {"Lookup", "SP.FieldLookup"},
+      {"User", "SP.FieldUser"},
+      {"URL", "SP.FieldUrl"},
+      {"Computed", "SP.FieldComputed"},
+      {"Guid", "SP.FieldGuid"}};
+  for (const auto& [t, e] : kTypes)
+    if (f.type_as_string == t) return e;
+  return "SP.Field";
+}
+
+std::vector<Prop> FieldProps(const ListState& l, const FieldDef& f) {
+  auto b = [](bool v) { return std::string(v ? "true" : "false"); };
+  std::vector<Prop> props = {
+      {"Description", "\"\""},
+      {"EntityPropertyName", JsonString(f.entity_name)},
+      {"FieldTypeKind", std::to_string(f.kind)},
+      {"FromBaseType", b(f.from_base_type)},
+      {"Group", JsonString(f.from_base_type ? "_Hidden" : "Custom Columns")},
+      {"Hidden", b(f.hidden)},
+      {"Id", JsonString(f.id)},
+      {"Indexed", b(f.indexed)},
+      {"InternalName", JsonString(f.internal_name)},
+      {"ReadOnlyField", b(f.read_only)},
+      {"Required", b(f.required)},
+      {"Sealed", b(f.sealed)},
+      {"StaticName", JsonString(f.internal_name)},
+      {"Title", JsonString(f.title)},
+      {"TypeAsString", JsonString(f.type_as_string)},
+  };
+  if (f.kind == 7 || f.kind == 20) {
+    props.push_back({"AllowMultipleValues", "false"});
+    props.push_back({"LookupField", f.kind == 20 ? "\"ImnName\"" : "\"Title\""});
+    props.push_back({"LookupList",
+                     JsonString("{" + MakeGuid(Hash(1, f.internal_name), Hash(2, l.id())) + "}")});
+  }
+  return props;
+}
+
+Reply FieldCollection(Call& c) {
+  const ListState& l = *c.list;
+  const Negotiated& fmt = c.req.fmt;
+  const QueryOptions& q = c.q;
+  const std::string site = c.impl.SiteUrl();
+  Reply r;
+  BeginCollection(r.body, fmt, site + "/_api/$metadata#SP.ApiData.Fields");
+  bool first = true;
+  for (const auto& f : l.fields()) {
+    auto props = FieldProps(l, f);
+    if (first) {
+      std::string unknown = UnknownSelect(props, q.select);
+      if (!unknown.empty())
+        throw RestError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+                        "The property '" + unknown + "' does not exist on type 'SP.Field'.");
+    }
+    if (q.filter) {
+      bool keep = false;
+      try {
+        keep = EvalFilter(*q.filter, [&](std::string_view name) -> std::optional<std::string_view> {
+          for (const auto& p : props)
+            if (IEquals(p.key, name)) return std::string_view(p.raw);
+          return std::nullopt;
+        });
+      } catch (const std::out_of_range& e) {
+        throw RestError(
+            400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+            "The property '" + std::string(e.what()) + "' does not exist on type 'SP.Field'.");
+      }
+      if (!keep) continue;
+    }
+    if (!first) r.body += ",";
+    first = false;
+    std::string edit = "Web/Lists(guid'" + l.id() + "')/Fields(guid'" + f.id + "')";
+    AppendEntity(
+        r.body, fmt,
+        EntityMeta{FieldEntityType(f), site + "/_api/" + edit, site + "/_api/" + edit, edit, ""},
+        props, q.select);
+  }
+  EndCollection(r.body, fmt, "");
+  return r;
+}
+
+Reply CreateField(Call& c) {
+  ListState& l = *c.list;
+  const Negotiated& fmt = c.req.fmt;
+  const std::string& body = c.req.body;
+  const bool verbose_ct = c.req.verbose_body;
+  Poco::JSON::Object::Ptr obj;
+  try {
+    obj = Poco::JSON::Parser().parse(body).extract<Poco::JSON::Object::Ptr>();
+  } catch (const std::exception&) {
+    throw RestError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+                    "Invalid JSON. A token was not recognized in the JSON content.");
+  }
+  if (obj->has("__metadata") && !verbose_ct)
+    throw RestError(
+        400, "-1, Microsoft.Data.OData.ODataException",
+        "The property '__metadata' does not exist on type 'SP.Field'. Make sure to only "
+        "use property names that are defined by the type.");
+  std::string title =
+      obj->optValue<std::string>("Title", obj->optValue<std::string>("InternalName", ""));
+  if (title.empty())
+    throw RestError(400, "-2147024809, System.ArgumentException",
+                    "Value does not fall within the expected range.");
+  std::string type = obj->optValue<std::string>("TypeAsString", "");
+  if (type.empty()) {
+    int kind = obj->optValue<int>("FieldTypeKind", 2);
+    static const char* kByKind[] = {
+        "",       "Integer",     "Text",   "Note",       "DateTime", "Counter",     "Choice",
+        "Lookup", "Boolean",     "Number", "Currency",   "URL",      "Computed",    "",
+        "Guid",   "MultiChoice", "",       "Calculated", "File",     "Attachments", "User"};
+    if (kind > 0 && kind <= 20) type = kByKind[kind];
+  }
+  try {
+    l.AddField(title, type, c.impl.NowUnix());
+  } catch (const std::invalid_argument& e) {
+    throw RestError(400, "-2130575245, Microsoft.SharePoint.SPException", e.what());
+  }
+  const FieldDef& f = l.fields().back();
+  c.impl.log.Record(l.id(), ChangeObject::kField, 1, 0, f.id, UnixToTicks(c.impl.NowUnix()));
+  const std::string site = c.impl.SiteUrl();
+  std::string edit = "Web/Lists(guid'" + l.id() + "')/Fields(guid'" + f.id + "')";
+  std::string entity;
+  AppendEntity(
+      entity, fmt,
+      EntityMeta{FieldEntityType(f), site + "/_api/" + edit, site + "/_api/" + edit, edit, ""},
+      FieldProps(l, f), {}, site + "/_api/$metadata#SP.ApiData.Fields/@Element");
+  Reply r;
+  r.status = 201;
+  WrapSingle(r.body, fmt, entity);
+  return r;
+}
+
+}  // namespace
+
+void AddFieldRoutes(RouteTable& t) {
+  t.Add("GET", "{list}/fields", RequestKind::kFields, Access::kShared, FieldCollection);
+  t.Add("POST", "{list}/fields", RequestKind::kWrites, Access::kExclusive, CreateField);
+}
+
+}  // namespace spsync::emulator::detail

@@ -1,0 +1,100 @@
+// A synthetic SharePoint list: its fields, the item JSON columns, and items
+// that are pure functions of (seed, title, generation, ID) plus an overlay of
+// mutations. Not thread-safe: Emulator::Impl::mu guards every ListState
+// (const members under a shared lock, mutations under an exclusive one).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace spsync::emulator::detail {
+
+enum class ValueShape { kPlain, kStringArray, kIntArray, kUrl };
+
+struct Column {  // one key of the item JSON object
+  std::string key;
+  ValueShape shape = ValueShape::kPlain;
+  bool writable = false;
+  bool lookup = false;  // counts towards the lookup threshold
+  std::string field;    // InternalName of the field it belongs to ("" for plain properties)
+};
+
+struct FieldDef {
+  std::string id, internal_name, entity_name, title, type_as_string;
+  int kind = 2;
+  bool hidden = false, read_only = false, indexed = false, required = false, sealed = false,
+       from_base_type = false;
+};
+
+enum class ItemState { kLive, kRecycled, kDeleted };
+
+struct StoredItem {
+  std::vector<std::string> values;  // raw nometadata JSON per column
+  ItemState state = ItemState::kLive;
+  int version = 1;
+};
+
+int FieldKindOf(std::string_view type_as_string);  // -1 if unknown
+
+class ListState {
+ public:
+  ListState(uint64_t seed, std::string title, int64_t item_count, int generation,
+            int64_t created_unix);
+  const std::string& title() const { return title_; }
+  const std::string& id() const { return id_; }
+  std::string EntityTypeName() const;  // e.g. TasksListItem
+  std::string ItemEntityType() const { return "SP.Data." + EntityTypeName(); }
+  std::string UrlName() const;  // Lists/<this>
+
+  const std::vector<Column>& columns() const { return columns_; }
+  const std::vector<FieldDef>& fields() const { return fields_; }
+  int ColumnIndex(std::string_view key) const;             // case-insensitive, -1 if none
+  const FieldDef* FindField(std::string_view name) const;  // by internal/entity name or title
+
+  int64_t item_count() const { return live_count_; }
+  int64_t max_id() const { return next_id_ - 1; }
+  bool IsLive(int64_t id) const;
+  int Version(int64_t id) const;
+  // Fills values (one raw JSON value per column) for a live item; false if not live.
+  bool Values(int64_t id, std::vector<std::string>& values) const;
+  // The first live ID >= from (asc) or <= from (desc) within [lo, hi]; 0 if none.
+  int64_t NextLive(int64_t from, int64_t lo, int64_t hi, bool asc) const;
+  std::string ItemGuid(int64_t id) const;  // the GUID column
+  std::string ChangeUniqueId(int64_t id) const;
+
+  // Mutations; `now` is the emulator clock. Throw std::invalid_argument on bad input.
+  int64_t Add(const std::vector<std::pair<int, std::string>>& assignments, int64_t now);
+  void Update(int64_t id, const std::vector<std::pair<int, std::string>>& assignments, int64_t now);
+  void SetState(int64_t id, ItemState state, int64_t now);
+  ItemState State(int64_t id) const;  // kDeleted for never-existing ids
+  void AddField(std::string_view internal_name, std::string_view type_as_string, int64_t now);
+
+  int64_t created() const { return created_; }
+  int64_t last_modified() const { return last_modified_; }
+  int64_t last_deleted() const { return last_deleted_; }
+
+ private:
+  bool BaseExists(int64_t id) const;
+  void Generate(int64_t id, std::vector<std::string>& values) const;
+  StoredItem& Materialize(int64_t id);
+  void Assign(std::vector<std::string>& values,
+              const std::vector<std::pair<int, std::string>>& assignments) const;
+
+  uint64_t seed_;
+  std::string title_, id_;
+  std::string content_type_id_;  // raw JSON, the same for every item
+  int64_t base_max_id_ = 0;
+  int64_t next_id_ = 1;
+  int64_t live_count_ = 0;
+  int64_t created_, last_modified_, last_deleted_;
+  std::vector<Column> columns_;
+  size_t base_columns_ = 0;
+  std::vector<FieldDef> fields_;
+  std::map<int64_t, StoredItem> overlay_;
+};
+
+}  // namespace spsync::emulator::detail
