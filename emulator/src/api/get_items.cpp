@@ -39,15 +39,16 @@ Reply GetItems(Call& c) {
   Reply r;
   BeginCollection(r.body, fmt, c.impl.SiteUrl() + "/_api/$metadata#SP.ApiData.ListItems");
   bool first = true;
-  Walk(
-      l, caml.where.get(), caml.orderby_field, caml.orderby_desc, caml.position_id > 0,
-      caml.position_id, caml.row_limit,
-      [&](int64_t id, const std::vector<std::string>& values) {
-        if (!first) r.body += ",";
-        first = false;
-        w.Append(r.body, id, values, l.Version(id));
-      },
-      nullptr);
+  WalkPage(l,
+           PageQuery{caml.where.get(),
+                     {caml.orderby_field, caml.orderby_desc},
+                     &caml.position,
+                     caml.row_limit},
+           [&](int64_t id, const std::vector<std::string>& values) {
+             if (!first) r.body += ",";
+             first = false;
+             w.Append(r.body, id, values, l.Version(id));
+           });
   // SharePoint gives no paging information here; clients build the next PagingInfo.
   EndCollection(r.body, fmt, "");
   return r;

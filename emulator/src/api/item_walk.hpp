@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/synthetic_list.hpp"
+#include "odata/paging_token.hpp"
 #include "odata/query.hpp"
 #include "rest_error.hpp"
 
@@ -26,11 +27,36 @@ void CheckFilterColumns(const ListState& l, const FilterNode& f);
 void CheckThreshold(const ListState& l, const FilterNode* filter, const std::string& order_field,
                     int64_t top);
 
-// Walks live items matching `filter` in the given order after skip_id, calling
-// emit for up to `limit` (0 = unlimited); returns whether more would follow.
-bool Walk(const ListState& l, const FilterNode* filter, const std::string& order_field, bool desc,
-          bool has_skip, int64_t skip_id, int64_t limit,
-          const std::function<void(int64_t, const std::vector<std::string>&)>& emit,
-          std::string* last_sort_value);
+struct SortOrder {
+  std::string field = "ID";  // as the query names it (a field or an item JSON key)
+  bool desc = false;
+};
+
+// One page of a query: the items matching `filter` in `order`, after the
+// position of `position` (or before it with PagedPrev), at most `limit`
+// (0 = unlimited).
+struct PageQuery {
+  const FilterNode* filter = nullptr;
+  SortOrder order;
+  const PagingToken* position = nullptr;  // nullptr or !present: from the start
+  int64_t limit = 0;
+};
+
+// Where a page ended, for the next link.
+struct PageEnd {
+  bool more = false;       // matching items follow the page's last item in the order
+  int64_t last_id = 0;     // 0 if the page is empty
+  std::string sort_field;  // the sort field's internal name; "" for ID order
+  std::string sort_value;  // its value at the last item, in paging-token form
+};
+
+using ItemSink = std::function<void(int64_t id, const std::vector<std::string>& values)>;
+
+// Emits the page's items in the requested order. ID order walks the ID space
+// (cheap on a 10-million-item list); other orders sort the matching items.
+// A position continues after (value, ID) in the order, so deleting or
+// changing the item at the position moves nothing. Throws RestError for an
+// unknown sort column.
+PageEnd WalkPage(const ListState& l, const PageQuery& q, const ItemSink& emit);
 
 }  // namespace spsync::emulator::detail

@@ -53,21 +53,20 @@ Reply ItemCollection(Call& c) {
   r.body.reserve(static_cast<size_t>(top) * 700 + 256);
   BeginCollection(r.body, fmt,
                   c.impl.SiteUrl() + "/_api/$metadata#SP.ListData." + l.EntityTypeName() + "s");
-  int64_t last_id = 0;
-  std::string last_sort;
-  bool first = true;
-  bool more = top > 0 && Walk(
-                             l, q.filter.get(), q.orderby_field, q.orderby_desc, q.has_skiptoken,
-                             q.skip_id, top,
-                             [&](int64_t id, const std::vector<std::string>& values) {
-                               if (!first) r.body += ",";
-                               first = false;
-                               w.Append(r.body, id, values, l.Version(id));
-                               last_id = id;
-                             },
-                             &last_sort);
   std::string next;
-  if (more) next = NextLink(c.impl.BaseUrl() + items_path, q, last_id, last_sort);
+  if (top > 0) {
+    bool first = true;
+    PageEnd end =
+        WalkPage(l, PageQuery{q.filter.get(), {q.orderby_field, q.orderby_desc}, &q.skiptoken, top},
+                 [&](int64_t id, const std::vector<std::string>& values) {
+                   if (!first) r.body += ",";
+                   first = false;
+                   w.Append(r.body, id, values, l.Version(id));
+                 });
+    if (end.more)
+      next =
+          NextLink(c.impl.BaseUrl() + items_path, q, end.sort_field, end.sort_value, end.last_id);
+  }
   EndCollection(r.body, fmt, next);
   return r;
 }

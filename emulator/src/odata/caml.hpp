@@ -6,6 +6,7 @@
 #include <string>
 #include <string_view>
 
+#include "odata/paging_token.hpp"
 #include "odata/query.hpp"
 
 namespace spsync::emulator::detail {
@@ -16,7 +17,7 @@ struct CamlQuery {
   bool orderby_desc = false;
   int64_t row_limit = 0;  // 0 = none
   bool group_by = false, aggregations = false;
-  int64_t position_id = 0;  // from ListItemCollectionPosition
+  PagingToken position;  // from ListItemCollectionPosition.PagingInfo
 };
 // Throws RestError with SharePoint's answer for a malformed body or CAML.
 CamlQuery ParseCamlBody(std::string_view body, bool verbose_content_type);

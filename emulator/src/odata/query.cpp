@@ -367,35 +367,6 @@ std::vector<std::string> SplitList(std::string_view s) {
   return out;
 }
 
-namespace {
-void ApplySkipToken(QueryOptions& q, std::string_view token) {
-  q.has_skiptoken = true;
-  for (const auto& part : [&] {
-         std::vector<std::string> parts;
-         size_t start = 0;
-         while (start <= token.size()) {
-           size_t end = token.find('&', start);
-           if (end == std::string_view::npos) end = token.size();
-           parts.emplace_back(token.substr(start, end - start));
-           start = end + 1;
-         }
-         return parts;
-       }()) {
-    size_t eq = part.find('=');
-    std::string key = part.substr(0, eq),
-                value = eq == std::string::npos ? "" : part.substr(eq + 1);
-    if (IEquals(key, "p_ID")) {
-      char* end = nullptr;
-      long long id = std::strtoll(value.c_str(), &end, 10);
-      if (value.empty() || *end) throw std::invalid_argument("invalid p_ID in $skiptoken");
-      q.skip_id = id;
-    } else if (IEquals(key, "PagedPrev")) {
-      q.paged_prev = IEquals(value, "TRUE");
-    }
-  }
-}
-}  // namespace
-
 QueryOptions ParseQueryOptions(std::string_view raw) {
   QueryOptions q;
   std::string pending_skiptoken;
@@ -443,7 +414,7 @@ QueryOptions ParseQueryOptions(std::string_view raw) {
       pending_skiptoken = value;
     } else if (IEquals(key, "$expand")) {
       q.expand_text = value;
-    } else if (IEquals(key, "p_ID") || IEquals(key, "PagedPrev") || IEquals(key, "Paged")) {
+    } else if (IStartsWith(key, "p_") || IEquals(key, "PagedPrev") || IEquals(key, "Paged")) {
       // A client that did not encode its token split it into separate parameters.
       pending_skiptoken += "&" + key + "=" + value;
     } else if (key == "$skip") {
@@ -452,18 +423,13 @@ QueryOptions ParseQueryOptions(std::string_view raw) {
       q.other.emplace_back(key, value);
     }
   }
-  if (!pending_skiptoken.empty()) ApplySkipToken(q, pending_skiptoken);
+  if (!pending_skiptoken.empty()) q.skiptoken = ParsePagingToken(pending_skiptoken);
   return q;
 }
 
-std::string NextLink(std::string_view base, const QueryOptions& q, int64_t last_id,
-                     std::string_view last_sort_value) {
-  std::string token = "Paged=TRUE";
-  if (!IEquals(q.orderby_field, "ID")) {
-    token += "&p_" + q.orderby_field + "=";
-    token += last_sort_value;
-  }
-  token += "&p_ID=" + std::to_string(last_id);
+std::string NextLink(std::string_view base, const QueryOptions& q, std::string_view sort_field,
+                     std::string_view last_sort_value, int64_t last_id) {
+  std::string token = FormatPagingToken(sort_field, last_sort_value, last_id);
   std::string url(base);
   url += "?%24skiptoken=" + UrlEncodeDotNet(token);
   auto add = [&](const char* name, const std::string& value, bool present) {

@@ -12,6 +12,8 @@
 #include <utility>
 #include <vector>
 
+#include "odata/paging_token.hpp"
+
 namespace spsync::emulator::detail {
 
 struct FilterNode;
@@ -48,15 +50,16 @@ struct QueryOptions {
   bool orderby_desc = false;
   bool has_top = false;
   int64_t top = 100;
-  bool has_skiptoken = false;
-  int64_t skip_id = 0;  // p_ID
-  bool paged_prev = false;
+  PagingToken skiptoken;
   std::vector<std::pair<std::string, std::string>> other;  // @aliases etc. (decoded)
 };
 // From the raw query string; throws std::invalid_argument for malformed options.
 QueryOptions ParseQueryOptions(std::string_view raw_query);
 std::vector<std::string> SplitList(std::string_view s);  // comma-separated, trimmed
-std::string NextLink(std::string_view base_url_and_path, const QueryOptions& q, int64_t last_id,
-                     std::string_view last_sort_value);
+// The next link after the item `last_id` whose sort field (its internal name,
+// "" for ID order) holds `last_sort_value` in paging-token form.
+std::string NextLink(std::string_view base_url_and_path, const QueryOptions& q,
+                     std::string_view sort_field, std::string_view last_sort_value,
+                     int64_t last_id);
 
 }  // namespace spsync::emulator::detail
