@@ -28,6 +28,9 @@ struct FilterNode {
   enum Kind { kAnd, kOr, kCompare, kStartsWith, kSubstringOf } kind = kCompare;
   FilterPtr left, right;
   std::string field;
+  // kCompare only: a date part of the field (year month day hour minute
+  // second), "" for the field's value itself.
+  std::string function;
   std::string op;  // eq ne lt le gt ge
   Literal value;
 };
