@@ -60,6 +60,10 @@ struct Emulator::Impl {
   detail::ListState* FindByTitle(std::string_view title) const;
   detail::ListState* FindById(std::string_view id) const;
   detail::ListState& Require(std::string_view title) const;  // throws std::invalid_argument
+  detail::ListState* UserList() const;                       // the User Information List
+  // Points every list's lookups at the Customers list and its person fields
+  // at the User Information List; again whenever a list is replaced.
+  void LinkLookups();
   std::string CurrentToken(const detail::ListState& list) const;
   int64_t RetentionStartTicks() const;
   void RecordItem(const detail::ListState& list, int type, int64_t id);

@@ -13,5 +13,6 @@ void AddItemRoutes(RouteTable& t);         // api/items.cpp
 void AddGetItemsRoutes(RouteTable& t);     // api/get_items.cpp
 void AddChangeRoutes(RouteTable& t);       // api/changes.cpp
 void AddRecycleBinRoutes(RouteTable& t);   // api/recycle_bin.cpp
+void AddUserRoutes(RouteTable& t);         // api/users.cpp
 
 }  // namespace spsync::emulator::detail

@@ -49,10 +49,10 @@ std::vector<Prop> FieldProps(const ListState& l, const FieldDef& f) {
       {"TypeAsString", JsonString(f.type_as_string)},
   };
   if (f.kind == 7 || f.kind == 20) {
-    props.push_back({"AllowMultipleValues", "false"});
-    props.push_back({"LookupField", f.kind == 20 ? "\"ImnName\"" : "\"Title\""});
-    props.push_back({"LookupList",
-                     JsonString("{" + MakeGuid(Hash(1, f.internal_name), Hash(2, l.id())) + "}")});
+    props.push_back({"AllowMultipleValues", b(f.multi)});
+    props.push_back({"LookupField", JsonString(f.lookup_field)});
+    // A braced GUID string, as SharePoint returns it [unconfirmed].
+    props.push_back({"LookupList", JsonString("{" + l.LookupListOf(f) + "}")});
   }
   return props;
 }
@@ -68,7 +68,12 @@ Reply FieldCollection(Call& c) {
   for (const auto& f : l.fields()) {
     auto props = FieldProps(l, f);
     if (first) {
-      std::string unknown = UnknownSelect(props, q.select);
+      // Properties of derived field types (SP.FieldLookup's LookupList) may be
+      // selected on the whole collection; fields without them omit them.
+      auto known = props;
+      for (const char* derived : {"AllowMultipleValues", "LookupField", "LookupList"})
+        known.push_back({derived, ""});
+      std::string unknown = UnknownSelect(known, q.select);
       if (!unknown.empty())
         throw RestError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
                         "The property '" + unknown + "' does not exist on type 'SP.Field'.");
@@ -131,8 +136,16 @@ Reply CreateField(Call& c) {
         "Guid",   "MultiChoice", "",       "Calculated", "File",     "Attachments", "User"};
     if (kind > 0 && kind <= 20) type = kByKind[kind];
   }
+  if (obj->optValue<bool>("AllowMultipleValues", false) && (type == "Lookup" || type == "User"))
+    type += "Multi";
+  std::string lookup_list = obj->optValue<std::string>("LookupList", "");
+  if (lookup_list.size() == 38 && lookup_list.front() == '{')
+    lookup_list = lookup_list.substr(1, 36);
+  if (!lookup_list.empty() && !c.impl.FindById(lookup_list))
+    throw RestError(400, "-2147024809, System.ArgumentException",
+                    "Value does not fall within the expected range.");
   try {
-    l.AddField(title, type, c.impl.NowUnix());
+    l.AddField(title, type, c.impl.NowUnix(), Lower(lookup_list));
   } catch (const std::invalid_argument& e) {
     throw RestError(400, "-2130575245, Microsoft.SharePoint.SPException", e.what());
   }

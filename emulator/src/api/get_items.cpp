@@ -31,8 +31,12 @@ Reply GetItems(Call& c) {
     CheckThreshold(l, caml.where.get(), caml.orderby_field, caml.row_limit);
   }
   std::string unknown;
-  ItemWriter w{&l, &fmt, c.impl.SiteUrl(), SelectColumns(l, q.select, unknown),
-               fmt.format == Format::kVerbose && q.select.empty()};
+  ItemWriter w{&l,
+               &fmt,
+               c.impl.SiteUrl(),
+               SelectColumns(l, q.select, unknown),
+               fmt.format == Format::kVerbose && q.select.empty(),
+               {}};
   if (!unknown.empty())
     throw RestError(400, "-1, Microsoft.SharePoint.SPException",
                     "The field or property '" + unknown + "' does not exist.");

@@ -23,7 +23,8 @@ void CheckFilterColumns(const ListState& l, const FilterNode& f) {
   std::vector<std::string> names;
   FilterFields(f, names);
   for (const auto& n : names)
-    if (l.ColumnIndex(n) < 0)
+    // Projections (Owner/Title) are checked with their $expand (api/projection).
+    if (n.find('/') == std::string::npos && l.ColumnIndex(n) < 0)
       throw RestError(
           400, "-2146232832, Microsoft.SharePoint.SPException",
           "Column '" + n + "' does not exist. It may have been deleted by another user.");
@@ -64,13 +65,19 @@ bool IsIdOrder(std::string_view field) {
 
 // Calls fn for the live items matching filter in ID order (descending if
 // desc), strictly after `after` (none: from the first), until fn returns false.
-void ScanById(const ListState& l, const FilterNode* filter, bool desc, std::optional<int64_t> after,
+void ScanById(const ListState& l, const FilterNode* filter, const Projections* projections,
+              bool desc, std::optional<int64_t> after,
               const std::function<bool(int64_t, const std::vector<std::string>&)>& fn) {
   std::vector<std::string> values;
+  std::string projected;  // EvalFilter reads each leaf's value before the next lookup
   auto lookup = [&](std::string_view name) -> std::optional<std::string_view> {
     int c = l.ColumnIndex(name);
-    if (c < 0) return std::nullopt;
-    return std::string_view(values[static_cast<size_t>(c)]);
+    if (c >= 0) return std::string_view(values[static_cast<size_t>(c)]);
+    if (!projections) return std::nullopt;
+    auto v = projections->Value(name, values);
+    if (!v) return std::nullopt;
+    projected = std::move(*v);
+    return std::string_view(projected);
   };
   Intervals ivs = filter ? IdCandidates(*filter, l.max_id()) : Intervals{{1, l.max_id()}};
   if (desc) std::reverse(ivs.begin(), ivs.end());
@@ -100,25 +107,27 @@ PageEnd IdPage(const ListState& l, const PageQuery& q, const ItemSink& emit) {
   if (q.position && q.position->present) after = q.position->id;
   int64_t emitted = 0;
   if (!(q.position && q.position->present && q.position->prev)) {
-    ScanById(l, q.filter, desc, after, [&](int64_t id, const std::vector<std::string>& values) {
-      if (q.limit > 0 && emitted == q.limit) {
-        end.more = true;
-        return false;
-      }
-      emit(id, values);
-      end.last_id = id;
-      ++emitted;
-      return true;
-    });
+    ScanById(l, q.filter, q.projections, desc, after,
+             [&](int64_t id, const std::vector<std::string>& values) {
+               if (q.limit > 0 && emitted == q.limit) {
+                 end.more = true;
+                 return false;
+               }
+               emit(id, values);
+               end.last_id = id;
+               ++emitted;
+               return true;
+             });
     return end;
   }
   // PagedPrev: the `limit` items just before the position, in the requested order.
   std::vector<int64_t> ids;
-  ScanById(l, q.filter, !desc, after, [&](int64_t id, const std::vector<std::string>&) {
-    if (q.limit > 0 && static_cast<int64_t>(ids.size()) == q.limit) return false;
-    ids.push_back(id);
-    return true;
-  });
+  ScanById(l, q.filter, q.projections, !desc, after,
+           [&](int64_t id, const std::vector<std::string>&) {
+             if (q.limit > 0 && static_cast<int64_t>(ids.size()) == q.limit) return false;
+             ids.push_back(id);
+             return true;
+           });
   std::reverse(ids.begin(), ids.end());
   std::vector<std::string> values;
   for (int64_t id : ids) {
@@ -127,10 +136,11 @@ PageEnd IdPage(const ListState& l, const PageQuery& q, const ItemSink& emit) {
     end.last_id = id;
   }
   if (end.last_id)
-    ScanById(l, q.filter, desc, end.last_id, [&](int64_t, const std::vector<std::string>&) {
-      end.more = true;
-      return false;
-    });
+    ScanById(l, q.filter, q.projections, desc, end.last_id,
+             [&](int64_t, const std::vector<std::string>&) {
+               end.more = true;
+               return false;
+             });
   return end;
 }
 
@@ -245,10 +255,11 @@ PageEnd SortedPage(const ListState& l, const PageQuery& q, const ItemSink& emit)
     int64_t id;
   };
   std::vector<Row> rows;
-  ScanById(l, q.filter, false, std::nullopt, [&](int64_t id, const std::vector<std::string>& v) {
-    rows.push_back({KeyOfRaw(v[static_cast<size_t>(col)], kind), id});
-    return true;
-  });
+  ScanById(l, q.filter, q.projections, false, std::nullopt,
+           [&](int64_t id, const std::vector<std::string>& v) {
+             rows.push_back({KeyOfRaw(v[static_cast<size_t>(col)], kind), id});
+             return true;
+           });
   // The order is (value, ID), both descending for desc [unconfirmed for the ID].
   const bool desc = q.order.desc;
   auto less = [&](const Row& a, const Row& b) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "api/projection.hpp"
 #include "model/synthetic_list.hpp"
 #include "odata/paging_token.hpp"
 #include "odata/query.hpp"
@@ -40,6 +41,8 @@ struct PageQuery {
   SortOrder order;
   const PagingToken* position = nullptr;  // nullptr or !present: from the start
   int64_t limit = 0;
+  // Values of projected filter names (Owner/Title); nullptr: none allowed.
+  const Projections* projections = nullptr;
 };
 
 // Where a page ended, for the next link.

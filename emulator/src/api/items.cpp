@@ -3,6 +3,7 @@
 // If-Match, delete, recycle).
 #include "api/areas.hpp"
 #include "api/item_walk.hpp"
+#include "api/projection.hpp"
 #include "odata/item_body.hpp"
 #include "util.hpp"
 
@@ -27,28 +28,45 @@ void CheckEtag(const ListState& l, int64_t id, const std::string& if_match) {
                         "' does not match the object's ETag value '" + current + "'.");
 }
 
+const char* kLookupThresholdCode = "-2147024749, Microsoft.SharePoint.SPQueryThrottledException";
+
+// The writer of the selected columns and expansions; enforces the lookup
+// column threshold (12 lookup or person fields per query).
+ItemWriter Writer(const Emulator::Impl& impl, const ListState& l, const Negotiated& fmt,
+                  const Projections& projections) {
+  std::string unknown;
+  const auto& select = projections.plain_select();
+  ItemWriter w{&l,
+               &fmt,
+               impl.SiteUrl(),
+               SelectColumns(l, select, unknown),
+               fmt.format == Format::kVerbose && select.empty(),
+               {}};
+  if (!unknown.empty())
+    throw RestError(400, "-1, Microsoft.SharePoint.SPException",
+                    "The field or property '" + unknown + "' does not exist.");
+  if (projections.LookupFields(l, w.column_subset) > 12)
+    throw RestError(500, kLookupThresholdCode,
+                    "The query cannot be completed because the number of lookup columns it "
+                    "contains exceeds the lookup column threshold.");
+  if (!projections.empty())
+    w.expanded = [&projections, &fmt](std::string& out, const std::vector<std::string>& values,
+                                      bool& first) { projections.Append(out, fmt, values, first); };
+  return w;
+}
+
 Reply ItemCollection(Call& c) {
   const ListState& l = *c.list;
   const Negotiated& fmt = c.req.fmt;
   const QueryOptions& q = c.q;
   std::string items_path = c.req.raw_path;
   while (!items_path.empty() && items_path.back() == '/') items_path.pop_back();
+  Projections projections = Projections::Plan(c.impl, l, q);
   if (q.filter) CheckFilterColumns(l, *q.filter);
   int64_t top = q.has_top ? q.top : 100;
   CheckThreshold(l, q.filter.get(), q.orderby_field, top);
   top = std::min<int64_t>(top, kThreshold);
-  std::string unknown;
-  ItemWriter w{&l, &fmt, c.impl.SiteUrl(), SelectColumns(l, q.select, unknown),
-               fmt.format == Format::kVerbose && q.select.empty()};
-  if (!unknown.empty())
-    throw RestError(400, "-1, Microsoft.SharePoint.SPException",
-                    "The field or property '" + unknown + "' does not exist.");
-  int lookups = 0;
-  for (int c : w.column_subset) lookups += l.columns()[static_cast<size_t>(c)].lookup;
-  if (lookups > 12)
-    throw RestError(500, "-2147024749, Microsoft.SharePoint.SPQueryThrottledException",
-                    "The query cannot be completed because the number of lookup columns it "
-                    "contains exceeds the lookup column threshold.");
+  ItemWriter w = Writer(c.impl, l, fmt, projections);
   Reply r;
   r.body.reserve(static_cast<size_t>(top) * 700 + 256);
   BeginCollection(r.body, fmt,
@@ -56,13 +74,15 @@ Reply ItemCollection(Call& c) {
   std::string next;
   if (top > 0) {
     bool first = true;
-    PageEnd end =
-        WalkPage(l, PageQuery{q.filter.get(), {q.orderby_field, q.orderby_desc}, &q.skiptoken, top},
-                 [&](int64_t id, const std::vector<std::string>& values) {
-                   if (!first) r.body += ",";
-                   first = false;
-                   w.Append(r.body, id, values, l.Version(id));
-                 });
+    PageEnd end = WalkPage(
+        l,
+        PageQuery{
+            q.filter.get(), {q.orderby_field, q.orderby_desc}, &q.skiptoken, top, &projections},
+        [&](int64_t id, const std::vector<std::string>& values) {
+          if (!first) r.body += ",";
+          first = false;
+          w.Append(r.body, id, values, l.Version(id));
+        });
     if (end.more)
       next =
           NextLink(c.impl.BaseUrl() + items_path, q, end.sort_field, end.sort_value, end.last_id);
@@ -74,15 +94,9 @@ Reply ItemCollection(Call& c) {
 Reply ItemEntity(const Emulator::Impl& impl, const ListState& l, int64_t id, const Negotiated& fmt,
                  const QueryOptions& q, int status) {
   std::vector<std::string> values;
-  if (!l.Values(id, values))
-    throw RestError(404, "-2130575338, Microsoft.SharePoint.SPException",
-                    "Item does not exist. It may have been deleted by another user.");
-  std::string unknown;
-  ItemWriter w{&l, &fmt, impl.SiteUrl(), SelectColumns(l, q.select, unknown),
-               fmt.format == Format::kVerbose && q.select.empty()};
-  if (!unknown.empty())
-    throw RestError(400, "-1, Microsoft.SharePoint.SPException",
-                    "The field or property '" + unknown + "' does not exist.");
+  if (!l.Values(id, values)) throw ItemNotFound();
+  Projections projections = Projections::Plan(impl, l, q);
+  ItemWriter w = Writer(impl, l, fmt, projections);
   std::string entity;
   w.Append(entity, id, values, l.Version(id));
   if (fmt.format == Format::kMinimal) {

@@ -41,12 +41,10 @@ ListState& ResolveList(const Emulator::Impl& impl, const ListAddress& a) {
   } else {
     std::string url = a.key;
     while (url.size() > 1 && url.back() == '/') url.pop_back();
-    size_t slash = url.rfind('/');
-    std::string parent = slash == std::string::npos ? "" : url.substr(0, slash);
-    std::string name = slash == std::string::npos ? url : url.substr(slash + 1);
-    if (IEquals(parent, impl.opt.site + "/Lists") || IEquals(parent, impl.SiteUrl() + "/Lists"))
-      for (const auto& cand : impl.lists)
-        if (IEquals(cand->UrlName(), name)) l = cand.get();
+    for (const auto& cand : impl.lists)
+      if (IEquals(url, cand->ServerRelativeUrl(impl.opt.site)) ||
+          IEquals(url, cand->ServerRelativeUrl(impl.SiteUrl())))
+        l = cand.get();
   }
   if (l) return *l;
   if (a.by == ListAddress::kGuid)

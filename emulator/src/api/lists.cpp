@@ -16,7 +16,7 @@ Reply ListEntity(Call& c) {
   std::string token = JsonString(c.impl.CurrentToken(l));
   std::vector<Prop> props = {
       {"AllowContentTypes", "true"},
-      {"BaseTemplate", "100"},
+      {"BaseTemplate", std::to_string(static_cast<int>(l.list_template()))},
       {"BaseType", "0"},
       {"ContentTypesEnabled", "false"},
       {"Created", JsonString(FormatIso(l.created()))},
@@ -26,8 +26,8 @@ Reply ListEntity(Call& c) {
            : "{\"StringValue\":" + token + "}"},
       {"Description", "\"\""},
       {"EnableVersioning", "true"},
-      {"EntityTypeName", JsonString(l.UrlName() + "List")},
-      {"Hidden", "false"},
+      {"EntityTypeName", JsonString(l.ListEntityTypeName())},
+      {"Hidden", l.hidden() ? "true" : "false"},
       {"Id", JsonString(l.id())},
       {"ItemCount", std::to_string(l.item_count())},
       {"LastItemDeletedDate", JsonString(FormatIso(l.last_deleted()))},

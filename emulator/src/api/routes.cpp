@@ -13,6 +13,7 @@ const RouteTable& ApiRoutes() {
     AddGetItemsRoutes(t);
     AddChangeRoutes(t);
     AddRecycleBinRoutes(t);
+    AddUserRoutes(t);
     return t;
   }();
   return table;

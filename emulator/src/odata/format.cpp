@@ -126,6 +126,7 @@ void ItemWriter::Append(std::string& out, int64_t id, const std::vector<std::str
     }
     first = false;
   }
+  if (expanded) expanded(out, values, first);
   const auto& cols = list->columns();
   for (int c : column_subset) {
     if (!first) out.push_back(',');

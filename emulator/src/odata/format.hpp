@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -32,6 +33,10 @@ struct ItemWriter {
   std::string site_url;            // absolute
   std::vector<int> column_subset;  // columns to emit
   bool deferred = false;  // verbose without $select: navigation properties as __deferred links
+  // Writes expanded navigation properties of the item (before its columns);
+  // `first` says whether the object has no member yet. Empty: none.
+  std::function<void(std::string& out, const std::vector<std::string>& values, bool& first)>
+      expanded;
   void Append(std::string& out, int64_t id, const std::vector<std::string>& values,
               int version) const;
 };
