@@ -60,7 +60,8 @@ void Send(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp
         "<!DOCTYPE html><html><head><title>Something went wrong</title></head><body><h1>Sorry, "
         "something went wrong</h1><p>An unexpected error has occurred.</p></body></html>";
   }
-  resp.setStatus(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
+  // The standard reason phrase of the status, as IIS writes it (never "404 OK").
+  resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
   if (reply.status != 204)
     resp.setContentType(reply.content_type.empty() ? "application/json;charset=utf-8"
                                                    : reply.content_type);
