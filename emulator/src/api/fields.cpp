@@ -1,7 +1,10 @@
 // A list's fields: the collection (with $select and $filter, as clients read
-// the schema) and field creation.
+// the schema), one field by name or id, field creation, and field updates
+// (marking a field indexed, as clients do it with MERGE or PATCH).
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+
+#include <optional>
 
 #include "api/areas.hpp"
 #include "rest_error.hpp"
@@ -164,11 +167,99 @@ Reply CreateField(Call& c) {
   return r;
 }
 
+// The field a route names: getbyinternalnameortitle('X'), getbytitle('X'),
+// getbyid('G') or fields(guid'G').
+const FieldDef& AddressedField(const Call& c) {
+  const std::string& key = c.captures.strings[0];
+  const ListState& l = *c.list;
+  const FieldDef* f = nullptr;
+  for (const auto& candidate : l.fields())
+    if (IEquals(candidate.id, key) || IEquals("{" + candidate.id + "}", key)) f = &candidate;
+  if (!f) f = l.FindField(key);
+  if (!f)
+    // [unconfirmed: status]
+    throw RestError(
+        404, "-2146232832, Microsoft.SharePoint.SPException",
+        "Column '" + key + "' does not exist. It may have been deleted by another user.");
+  return *f;
+}
+
+Reply OneField(Call& c) {
+  const FieldDef& f = AddressedField(c);
+  const ListState& l = *c.list;
+  const std::string site = c.impl.SiteUrl();
+  auto props = FieldProps(l, f);
+  std::string unknown = UnknownSelect(props, c.q.select);
+  if (!unknown.empty())
+    throw RestError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+                    "The property '" + unknown + "' does not exist on type 'SP.Field'.");
+  std::string edit = "Web/Lists(guid'" + l.id() + "')/Fields(guid'" + f.id + "')";
+  std::string entity;
+  AppendEntity(
+      entity, c.req.fmt,
+      EntityMeta{FieldEntityType(f), site + "/_api/" + edit, site + "/_api/" + edit, edit, ""},
+      props, c.q.select, site + "/_api/$metadata#SP.ApiData.Fields/@Element");
+  Reply r;
+  WrapSingle(r.body, c.req.fmt, entity);
+  return r;
+}
+
+Reply UpdateField(Call& c) {
+  const FieldDef& f = AddressedField(c);
+  ListState& l = *c.list;
+  Poco::JSON::Object::Ptr obj;
+  try {
+    obj = Poco::JSON::Parser().parse(c.req.body).extract<Poco::JSON::Object::Ptr>();
+  } catch (const std::exception&) {
+    throw RestError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+                    "Invalid JSON. A token was not recognized in the JSON content.");
+  }
+  auto no_such = [&](const std::string& name) {
+    return RestError(400, "-1, Microsoft.Data.OData.ODataException",
+                     "The property '" + name +
+                         "' does not exist on type 'SP.Field'. Make sure to only use property "
+                         "names that are defined by the type.");
+  };
+  const auto props = FieldProps(l, f);
+  std::optional<bool> indexed;
+  for (const auto& [key, value] : *obj) {
+    if (key == "__metadata") {
+      if (!c.req.verbose_body) throw no_such(key);
+      continue;
+    }
+    if (key == "Indexed") {
+      if (!value.isBoolean())
+        throw RestError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+                        "Cannot convert a primitive value to the expected type 'Edm.Boolean'.");
+      indexed = value.extract<bool>();
+      continue;
+    }
+    // Other properties of the field are accepted and left as they are.
+    bool known = false;
+    for (const auto& p : props) known = known || p.key == key;
+    if (!known) throw no_such(key);
+  }
+  const std::string name = f.internal_name, id = f.id;
+  if (indexed) {
+    l.SetIndexed(name, *indexed, c.impl.NowUnix());
+    c.impl.log.Record(l.id(), ChangeObject::kField, 2, 0, id, UnixToTicks(c.impl.NowUnix()));
+  }
+  Reply r;
+  r.status = 204;
+  return r;
+}
+
 }  // namespace
 
 void AddFieldRoutes(RouteTable& t) {
   t.Add("GET", "{list}/fields", RequestKind::kFields, Access::kShared, FieldCollection);
   t.Add("POST", "{list}/fields", RequestKind::kWrites, Access::kExclusive, CreateField);
+  for (const char* one :
+       {"{list}/fields/getbyinternalnameortitle({str})", "{list}/fields/getbytitle({str})",
+        "{list}/fields/getbyid({str})", "{list}/fields({str})"}) {
+    t.Add("GET", one, RequestKind::kFields, Access::kShared, OneField);
+    t.Add("MERGE PATCH", one, RequestKind::kWrites, Access::kExclusive, UpdateField);
+  }
 }
 
 }  // namespace spsync::emulator::detail

@@ -34,6 +34,10 @@ Reply ListEntity(Call& c) {
       {"LastItemModifiedDate", JsonString(FormatIso(l.last_modified()))},
       {"LastItemUserModifiedDate", JsonString(FormatIso(l.last_modified()))},
       {"ListItemEntityTypeFullName", JsonString(l.ItemEntityType())},
+      {"ParentWebPath", (fmt.format == Format::kVerbose
+                             ? "{\"__metadata\":{\"type\":\"SP.ResourcePath\"},\"DecodedUrl\":"
+                             : "{\"DecodedUrl\":") +
+                            JsonString(c.impl.opt.site) + "}"},
       {"ParentWebUrl", JsonString(c.impl.opt.site)},
       {"Title", JsonString(l.title())},
   };
@@ -47,7 +51,8 @@ Reply ListEntity(Call& c) {
                                 JsonString(site + "/_api/" + edit + "/" + nav) + "}}"});
   std::string entity;
   AppendEntity(entity, fmt,
-               EntityMeta{"SP.List", site + "/_api/" + edit, site + "/_api/" + edit, edit, ""},
+               EntityMeta{"SP.List", site + "/_api/" + edit, site + "/_api/" + edit, edit,
+                          "\"" + std::to_string(l.schema_version()) + "\""},
                props, q.select, site + "/_api/$metadata#SP.ApiData.Lists/@Element");
   Reply r;
   WrapSingle(r.body, fmt, entity);

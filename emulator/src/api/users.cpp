@@ -159,6 +159,15 @@ Reply UserByLoginName(Call& c) {
   return OneUser(c, id);
 }
 
+// siteusers('!@v::i:0#.f|membership|…'): PnPjs's getByLoginName, an inline alias.
+Reply UserByInlineLogin(Call& c) {
+  std::string login = c.captures.strings[0];
+  if (login.rfind("!@v::", 0) == 0) login = login.substr(5);
+  int64_t id = FindUser(Users(c), "Name", login);
+  if (!id) throw UserNotFound();
+  return OneUser(c, id);
+}
+
 Reply CurrentUser(Call& c) {
   return OneUser(c, kAppPrincipalId);
 }
@@ -214,6 +223,7 @@ void AddUserRoutes(RouteTable& t) {
         UserByEmail);
   t.Add("GET", "web/siteusers/getbyloginname({str})", RequestKind::kOther, Access::kShared,
         UserByLoginName);
+  t.Add("GET", "web/siteusers({str})", RequestKind::kOther, Access::kShared, UserByInlineLogin);
   t.Add("GET", "web/currentuser", RequestKind::kOther, Access::kShared, CurrentUser);
   t.Add("POST", "web/ensureuser", RequestKind::kWrites, Access::kExclusive, EnsureUser);
 }

@@ -256,6 +256,7 @@ void ListState::AddField(std::string_view title, std::string_view type, int64_t 
     AddColumn(f.entity_name + "StringId", internal,
               f.multi ? ValueShape::kStringArray : ValueShape::kPlain);
   last_modified_ = std::max(last_modified_, now);
+  ++schema_version_;
 }
 
 void ListState::SetIndexed(std::string_view name, bool indexed, int64_t now) {
@@ -263,6 +264,7 @@ void ListState::SetIndexed(std::string_view name, bool indexed, int64_t now) {
     if (IEquals(f.internal_name, name) || IEquals(f.entity_name, name) || IEquals(f.title, name)) {
       f.indexed = indexed || f.kind == 5;  // ID stays indexed
       last_modified_ = std::max(last_modified_, now);
+      ++schema_version_;
       return;
     }
   throw std::invalid_argument("no field '" + std::string(name) + "'");

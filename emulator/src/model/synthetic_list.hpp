@@ -104,6 +104,8 @@ class ListState {
   // Marks a field indexed (or not); throws std::invalid_argument for an unknown one.
   void SetIndexed(std::string_view field, bool indexed, int64_t now);
 
+  // Bumped by every schema change: the list entity's etag.
+  int schema_version() const { return schema_version_; }
   int64_t created() const { return created_; }
   int64_t last_modified() const { return last_modified_; }
   int64_t last_deleted() const { return last_deleted_; }
@@ -143,6 +145,7 @@ class ListState {
   StdColumns std_;
   std::vector<FieldDef> fields_;
   std::map<int64_t, StoredItem> overlay_;
+  int schema_version_ = 1;
   const ListState* lookup_target_ = nullptr;
   std::string user_list_id_;
 };
