@@ -55,6 +55,7 @@ Reply GetItems(Call& c) {
            });
   // SharePoint gives no paging information here; clients build the next PagingInfo.
   EndCollection(r.body, fmt, "");
+  r.atom_hint = ItemAtomTypes(l);
   return r;
 }
 

@@ -11,6 +11,7 @@
 
 #include "api/projection.hpp"
 #include "model/synthetic_list.hpp"
+#include "odata/atom.hpp"
 #include "odata/paging_token.hpp"
 #include "odata/query.hpp"
 #include "rest_error.hpp"
@@ -61,5 +62,9 @@ using ItemSink = std::function<void(int64_t id, const std::vector<std::string>& 
 // changing the item at the position moves nothing. Throws RestError for an
 // unknown sort column.
 PageEnd WalkPage(const ListState& l, const PageQuery& q, const ItemSink& emit);
+
+// The EDM types of an item's properties for Atom answers (api/items.cpp);
+// the hint borrows the list.
+AtomTypeHint ItemAtomTypes(const ListState& l);
 
 }  // namespace spsync::emulator::detail

@@ -28,6 +28,42 @@ void CheckEtag(const ListState& l, int64_t id, const std::string& if_match) {
                         "' does not match the object's ETag value '" + current + "'.");
 }
 
+}  // namespace
+
+AtomTypeHint ItemAtomTypes(const ListState& l) {
+  return [&l](std::string_view key) -> std::string {
+    int c = l.ColumnIndex(key);
+    if (c < 0) {
+      const FieldDef* f = l.FindField(key);
+      return f && (f->kind == 7 || f->kind == 20) ? "nav" : "";
+    }
+    const Column& col = l.columns()[static_cast<size_t>(c)];
+    if (col.shape != ValueShape::kPlain || col.key.find("StringId") != std::string::npos)
+      return "";  // verbose values carry their own type, or strings
+    const FieldDef* f = l.FindField(col.field);
+    switch (f ? f->kind : 2) {
+      case 1:
+      case 5:
+      case 7:
+      case 20:
+        return "Edm.Int32";
+      case 9:
+      case 10:
+        return "Edm.Double";
+      case 8:
+        return "Edm.Boolean";
+      case 4:
+        return "Edm.DateTime";
+      case 14:
+        return "Edm.Guid";
+      default:
+        return "Edm.String";
+    }
+  };
+}
+
+namespace {
+
 const char* kLookupThresholdCode = "-2147024749, Microsoft.SharePoint.SPQueryThrottledException";
 
 // The writer of the selected columns and expansions; enforces the lookup
@@ -88,6 +124,7 @@ Reply ItemCollection(Call& c) {
           NextLink(c.impl.BaseUrl() + items_path, q, end.sort_field, end.sort_value, end.last_id);
   }
   EndCollection(r.body, fmt, next);
+  r.atom_hint = ItemAtomTypes(l);
   return r;
 }
 
@@ -110,6 +147,7 @@ Reply ItemEntity(const Emulator::Impl& impl, const ListState& l, int64_t id, con
   Reply r;
   r.status = status;
   WrapSingle(r.body, fmt, entity);
+  r.atom_hint = ItemAtomTypes(l);
   r.headers.emplace_back("ETag", "\"" + std::to_string(l.Version(id)) + "\"");
   return r;
 }

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "odata/atom.hpp"
 #include "odata/format.hpp"
 
 namespace spsync::emulator::detail {
@@ -27,6 +28,9 @@ struct Reply {
   std::string body;
   std::string content_type;  // "" = the negotiated format's
   std::vector<std::pair<std::string, std::string>> headers;
+  // For an Atom answer: the EDM types of the top-level entities' properties
+  // (items know their fields); empty: inferred from the values.
+  AtomTypeHint atom_hint;
 };
 
 // SharePoint's error answer in the negotiated format.

@@ -55,7 +55,7 @@ Reply ErrorReply(const Negotiated& fmt, int status, std::string_view code,
                  std::string_view message) {
   Reply r;
   r.status = status;
-  r.content_type = ContentTypeFor(fmt);
+  r.content_type = fmt.atom ? "application/xml;charset=utf-8" : ContentTypeFor(fmt);
   r.body = ErrorBody(fmt, code, message);
   return r;
 }
@@ -135,6 +135,13 @@ Reply Serve(Emulator::Impl& impl, const RouteTable::Match& match, const Request&
                           : &ResolveList(impl, match.captures.list);
     Call call{impl, req, q, match.captures, list};
     reply = route.handler(call);
+    if (req.fmt.atom && reply.content_type.empty() && !reply.body.empty()) {
+      // Converted while the lock is held: hints may read the list.
+      AtomDocument atom = VerboseToAtom(reply.body, impl.SiteUrl() + "/_api/",
+                                        FormatIso(impl.NowUnix()), reply.atom_hint);
+      reply.body = std::move(atom.body);
+      reply.content_type = std::move(atom.content_type);
+    }
   } catch (const RestError& e) {
     reply = ErrorReply(req.fmt, e.status, e.code, e.what());
   } catch (const std::out_of_range&) {

@@ -19,6 +19,9 @@ struct Negotiated {
   Format format = Format::kMinimal;
   bool v4 = false;         // OData v4 annotation names (@odata.*)
   bool acceptable = true;  // false -> 406
+  // No JSON asked for (no Accept, Atom, XML, */*): answered in Atom/XML
+  // (odata/atom.hpp); the areas then write verbose JSON, which is converted.
+  bool atom = false;
 };
 Negotiated Negotiate(std::string_view accept, std::string_view odata_version);
 std::string ContentTypeFor(const Negotiated& n);
