@@ -63,8 +63,8 @@ using ItemSink = std::function<void(int64_t id, const std::vector<std::string>& 
 // unknown sort column.
 PageEnd WalkPage(const ListState& l, const PageQuery& q, const ItemSink& emit);
 
-// The EDM types of an item's properties for Atom answers (api/items.cpp);
-// the hint borrows the list.
+// The EDM types of an item's properties for Atom answers, from the list's
+// fields; the hint borrows the list.
 AtomTypeHint ItemAtomTypes(const ListState& l);
 
 }  // namespace spsync::emulator::detail

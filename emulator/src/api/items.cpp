@@ -28,42 +28,6 @@ void CheckEtag(const ListState& l, int64_t id, const std::string& if_match) {
                         "' does not match the object's ETag value '" + current + "'.");
 }
 
-}  // namespace
-
-AtomTypeHint ItemAtomTypes(const ListState& l) {
-  return [&l](std::string_view key) -> std::string {
-    int c = l.ColumnIndex(key);
-    if (c < 0) {
-      const FieldDef* f = l.FindField(key);
-      return f && (f->kind == 7 || f->kind == 20) ? "nav" : "";
-    }
-    const Column& col = l.columns()[static_cast<size_t>(c)];
-    if (col.shape != ValueShape::kPlain || col.key.find("StringId") != std::string::npos)
-      return "";  // verbose values carry their own type, or strings
-    const FieldDef* f = l.FindField(col.field);
-    switch (f ? f->kind : 2) {
-      case 1:
-      case 5:
-      case 7:
-      case 20:
-        return "Edm.Int32";
-      case 9:
-      case 10:
-        return "Edm.Double";
-      case 8:
-        return "Edm.Boolean";
-      case 4:
-        return "Edm.DateTime";
-      case 14:
-        return "Edm.Guid";
-      default:
-        return "Edm.String";
-    }
-  };
-}
-
-namespace {
-
 const char* kLookupThresholdCode = "-2147024749, Microsoft.SharePoint.SPQueryThrottledException";
 
 // The writer of the selected columns and expansions; enforces the lookup
