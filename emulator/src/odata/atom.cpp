@@ -23,11 +23,13 @@ constexpr const char* kScheme = "http://schemas.microsoft.com/ado/2007/08/datase
 struct Node {
   enum Kind { kNull, kBool, kNumber, kString, kArray, kObject } kind = kNull;
   std::string text;  // bool/number: as written; string: decoded
-  std::vector<std::pair<std::string, Node>> members;
+  // Object members in document order (two vectors: a pair would need Node complete).
+  std::vector<std::string> keys;
+  std::vector<Node> values;
   std::vector<Node> items;
   const Node* Get(std::string_view key) const {
-    for (const auto& [k, v] : members)
-      if (k == key) return &v;
+    for (size_t i = 0; i < keys.size(); ++i)
+      if (keys[i] == key) return &values[i];
     return nullptr;
   }
 };
@@ -76,7 +78,8 @@ class Reader {
         std::string key = String();
         Space();
         if (p_ >= s_.size() || s_[p_++] != ':') Fail();
-        n.members.emplace_back(std::move(key), Value());
+        n.keys.push_back(std::move(key));
+        n.values.push_back(Value());
         Space();
         if (p_ >= s_.size()) Fail();
         if (s_[p_] == ',') {
@@ -232,7 +235,9 @@ class Writer {
       out += "\" />";
     }
     std::string props;
-    for (const auto& [key, v] : e.members) {
+    for (size_t i = 0; i < e.keys.size(); ++i) {
+      const std::string& key = e.keys[i];
+      const Node& v = e.values[i];
       if (key == "__metadata") continue;
       const Node* deferred = v.kind == Node::kObject ? v.Get("__deferred") : nullptr;
       std::string h = typed_hints && hint_ ? hint_(key) : "";
@@ -305,8 +310,8 @@ class Writer {
       if (results) {
         for (const auto& item : results->items) Property(out, "element", item, "");
       } else {
-        for (const auto& [k, member] : v.members)
-          if (k != "__metadata") Property(out, k, member, "");
+        for (size_t i = 0; i < v.keys.size(); ++i)
+          if (v.keys[i] != "__metadata") Property(out, v.keys[i], v.values[i], "");
       }
       out += "</d:" + key + ">";
       return;
@@ -368,8 +373,9 @@ AtomDocument VerboseToAtom(std::string_view verbose_json, std::string_view servi
   // A service operation's result, named by the operation: {"d":{"Recycle":"…"}}
   // or a complex value {"d":{"GetContextWebInformation":{…}}}.
   out.content_type = "application/xml;charset=utf-8";
-  if (d->members.size() == 1) {
-    const auto& [name, value] = d->members.front();
+  if (d->keys.size() == 1) {
+    const std::string& name = d->keys.front();
+    const Node& value = d->values.front();
     std::string element;
     w.Property(element, name, value, "");
     // The namespaces go on the root element.
@@ -379,7 +385,7 @@ AtomDocument VerboseToAtom(std::string_view verbose_json, std::string_view servi
     return out;
   }
   std::string props;
-  for (const auto& [k, v] : d->members) w.Property(props, k, v, "");
+  for (size_t i = 0; i < d->keys.size(); ++i) w.Property(props, d->keys[i], d->values[i], "");
   out.body += std::string("<m:properties xmlns:d=\"") + kDataNs + "\" xmlns:m=\"" + kMetaNs +
               "\">" + props + "</m:properties>";
   return out;
