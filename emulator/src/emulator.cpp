@@ -4,7 +4,13 @@
 
 #include <stdexcept>
 
+#include "http/auth.hpp"
+#include "http/faults.hpp"
+#include "http/server.hpp"
 #include "impl.hpp"
+#include "odata/format.hpp"
+#include "odata/item_body.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator {
 
@@ -12,6 +18,10 @@ using detail::ItemState;
 using detail::ListState;
 
 namespace {
+constexpr const char* kCustomersList = "Customers";
+constexpr int64_t kDefaultCustomers = 500;
+constexpr const char* kUserInformationList = "User Information List";
+
 // Lists were "created" some years before the synthetic snapshot date.
 int64_t ListCreated(uint64_t seed, std::string_view title) {
   return 1546300800 +
@@ -33,10 +43,38 @@ Emulator::Impl::Impl(Options o) : opt(std::move(o)), log(opt.seed) {
     lists.push_back(std::make_unique<ListState>(opt.seed, spec.title, spec.item_count, 0,
                                                 ListCreated(opt.seed, spec.title)));
   }
+  // Every site has the list the Customer lookups point at, and its people.
+  if (!FindByTitle(kCustomersList))
+    lists.push_back(std::make_unique<ListState>(opt.seed, kCustomersList, kDefaultCustomers, 0,
+                                                ListCreated(opt.seed, kCustomersList)));
+  lists.push_back(std::make_unique<ListState>(opt.seed, kUserInformationList, 0, 0,
+                                              ListCreated(opt.seed, "") - 86400,
+                                              detail::ListTemplate::kUserInformation));
+  LinkLookups();
+  const int64_t start = ListCreated(opt.seed, "") + 86400;
+  for (const auto& f : opt.fields) {
+    ListState& l = Require(f.list);
+    try {
+      l.AddField(f.title, f.type, start);
+    } catch (const std::invalid_argument& e) {
+      throw std::invalid_argument("field '" + f.title + "' of list '" + f.list + "': " + e.what());
+    }
+  }
+  for (const auto& ix : opt.indexed) {
+    ListState& l = Require(ix.list);
+    try {
+      l.SetIndexed(ix.field, true, start);
+    } catch (const std::invalid_argument&) {
+      throw std::invalid_argument("no field '" + ix.field + "' in list '" + ix.list + "' to index");
+    }
+  }
   auth = std::make_unique<detail::Authenticator>(opt, [this] { return NowUnix(); });
   FaultSpec f = opt.faults;
-  faults.Set(std::move(f));
+  faults = std::make_unique<detail::FaultEngine>();
+  faults->Set(std::move(f));
 }
+
+Emulator::Impl::~Impl() = default;
 
 int64_t Emulator::Impl::NowUnix() const {
   return std::chrono::duration_cast<std::chrono::seconds>(
@@ -50,6 +88,18 @@ std::string Emulator::Impl::BaseUrl() const {
 }
 std::string Emulator::Impl::SiteUrl() const {
   return BaseUrl() + opt.site;
+}
+
+ListState* Emulator::Impl::UserList() const {
+  for (const auto& l : lists)
+    if (l->list_template() == detail::ListTemplate::kUserInformation) return l.get();
+  return nullptr;
+}
+
+void Emulator::Impl::LinkLookups() {
+  const ListState* customers = FindByTitle(kCustomersList);
+  const std::string users = UserList() ? UserList()->id() : "";
+  for (auto& l : lists) l->LinkLookups(customers, users);
 }
 
 ListState* Emulator::Impl::FindByTitle(std::string_view title) const {
@@ -190,11 +240,11 @@ void Emulator::RestoreItem(std::string_view list, int64_t id) {
   impl_->Restore(impl_->Require(list), id);
 }
 
-void Emulator::AddField(std::string_view list, std::string_view internal_name,
+void Emulator::AddField(std::string_view list, std::string_view title,
                         std::string_view type_as_string) {
   std::unique_lock lock(impl_->mu);
   ListState& l = impl_->Require(list);
-  l.AddField(internal_name, type_as_string, impl_->NowUnix());
+  l.AddField(title, type_as_string, impl_->NowUnix());
   impl_->log.Record(l.id(), detail::ChangeObject::kField, 1, 0, l.fields().back().id,
                     detail::UnixToTicks(impl_->NowUnix()));
 }
@@ -209,7 +259,8 @@ void Emulator::RecreateList(std::string_view title) {
                       detail::UnixToTicks(now));
     int64_t count = l->item_count();
     std::string name = l->title();
-    l = std::make_unique<ListState>(impl_->opt.seed, name, count, gen, now);
+    l = std::make_unique<ListState>(impl_->opt.seed, name, count, gen, now, l->list_template());
+    impl_->LinkLookups();
     impl_->log.Record(l->id(), detail::ChangeObject::kList, 1, 0, l->id(),
                       detail::UnixToTicks(now));
     return;
@@ -222,7 +273,7 @@ void Emulator::ForEachLiveItem(std::string_view list,
   std::shared_lock lock(impl_->mu);
   const ListState& l = impl_->Require(list);
   detail::Negotiated n{detail::Format::kNoMetadata, false, true};
-  detail::ItemWriter w{&l, &n, impl_->SiteUrl(), {}, false};
+  detail::ItemWriter w{&l, &n, impl_->SiteUrl(), {}, false, {}};
   std::string unknown;
   w.column_subset = detail::SelectColumns(l, {}, unknown);
   std::vector<std::string> values;
@@ -242,7 +293,7 @@ std::string Emulator::ItemJson(std::string_view list, int64_t id) const {
   std::vector<std::string> values;
   if (!l.Values(id, values)) return "";
   detail::Negotiated n{detail::Format::kNoMetadata, false, true};
-  detail::ItemWriter w{&l, &n, impl_->SiteUrl(), {}, false};
+  detail::ItemWriter w{&l, &n, impl_->SiteUrl(), {}, false, {}};
   std::string unknown;
   w.column_subset = detail::SelectColumns(l, {}, unknown);
   std::string json;
@@ -284,11 +335,11 @@ void Emulator::ResetStats() {
 }
 
 void Emulator::SetFaults(FaultSpec spec) {
-  impl_->faults.Set(std::move(spec));
+  impl_->faults->Set(std::move(spec));
 }
 
 void Emulator::FailNext(RequestKind kind, int count, FaultKind fault) {
-  impl_->faults.FailNext(kind, count, fault);
+  impl_->faults->FailNext(kind, count, fault);
 }
 
 }  // namespace spsync::emulator

@@ -6,7 +6,7 @@
 #include <ctime>
 #include <stdexcept>
 
-#include "internal.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator::detail {
 

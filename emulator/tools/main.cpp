@@ -13,6 +13,7 @@ namespace {
 const char* kUsage =
     "usage: spsync-emulator [--host 127.0.0.1] [--port 0] [--site /sites/demo]\n"
     "                       --list Title=COUNT [--list ...] [--seed N]\n"
+    "                       [--field List:Title=Type ...] [--indexed List:Field ...]\n"
     "                       [--token SECRET | --tenant T --client-id ID --client-cert cert.pem]\n"
     "                       [--change-retention-days 60] [--expired-token-silently-empty]\n"
     "                       [--threads 8]\n"
@@ -52,6 +53,22 @@ int main(int argc, char** argv) {
         if (eq == std::string::npos || eq == 0)
           throw std::invalid_argument("--list wants Title=COUNT");
         o.lists.push_back({spec.substr(0, eq), ParseInt(spec.substr(eq + 1), "item count")});
+      } else if (a == "--field") {
+        // Orders:Region=Lookup
+        std::string spec = value();
+        size_t colon = spec.find(':'), eq = spec.rfind('=');
+        if (colon == std::string::npos || eq == std::string::npos || eq < colon || colon == 0 ||
+            eq == colon + 1 || eq + 1 == spec.size())
+          throw std::invalid_argument("--field wants List:Title=Type, got '" + spec + "'");
+        o.fields.push_back(
+            {spec.substr(0, colon), spec.substr(colon + 1, eq - colon - 1), spec.substr(eq + 1)});
+      } else if (a == "--indexed") {
+        // Orders:Status
+        std::string spec = value();
+        size_t colon = spec.rfind(':');
+        if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
+          throw std::invalid_argument("--indexed wants List:Field, got '" + spec + "'");
+        o.indexed.push_back({spec.substr(0, colon), spec.substr(colon + 1)});
       } else if (a == "--seed")
         o.seed = static_cast<uint64_t>(ParseInt(value(), "seed"));
       else if (a == "--token")

@@ -11,7 +11,7 @@
 namespace spsync::emulator::testing {
 namespace {
 
-TEST(EmulatorPnPjs, ReadsPagesWritesAndGetsChanges) {
+TEST(EmulatorPnPjs, ReadsPagesWritesChangesUsersAndLookups) {
   if (std::string(SPSYNC_NODE).empty()) GTEST_FAIL() << "node was not found at configure time";
   int out[2];
   ASSERT_EQ(pipe(out), 0);
@@ -21,7 +21,7 @@ TEST(EmulatorPnPjs, ReadsPagesWritesAndGetsChanges) {
     dup2(out[1], 1);
     close(out[0]);
     execl(SPSYNC_EMULATOR_BIN, SPSYNC_EMULATOR_BIN, "--list", "Big=12000", "--list", "Tasks=20",
-          "--seed", "5", static_cast<char*>(nullptr));
+          "--seed", "5", "--indexed", "Big:Status", static_cast<char*>(nullptr));
     _exit(127);
   }
   close(out[1]);
@@ -46,6 +46,8 @@ TEST(EmulatorPnPjs, ReadsPagesWritesAndGetsChanges) {
   fclose(f);
   EXPECT_EQ(rc, 0) << output;
   EXPECT_NE(output.find("ok: 12000 items in 3 pages"), std::string::npos) << output;
+  EXPECT_NE(output.find("ok: projections, site users, lookup, indexed field"), std::string::npos)
+      << output;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0)
       << "emulator did not stop cleanly on SIGTERM";
 }

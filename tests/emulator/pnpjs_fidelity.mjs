@@ -6,6 +6,8 @@ import { BrowserFetchWithRetry, DefaultParse } from "@pnp/queryable";
 import "@pnp/sp/webs/index.js";
 import "@pnp/sp/lists/index.js";
 import "@pnp/sp/items/index.js";
+import "@pnp/sp/site-users/web.js";
+import "@pnp/sp/fields/index.js";
 
 const [site, title, expectedText] = process.argv.slice(2);
 const expected = Number(expectedText);
@@ -63,3 +65,48 @@ check(changes[1].ChangeType === 2 && changes[1].ItemId === added.Id, "second cha
 const after = await list.select("ItemCount")();
 check(after.ItemCount === expected + 1, `ItemCount after add ${after.ItemCount}`);
 console.log(`ok: ${seen} items in ${pages} pages, add/update/getChanges verified`);
+
+// Expanded projections: nested objects, the same people getUserById returns.
+const withAuthors = await list.items.select("Id", "Title", "AuthorId", "Author/Title", "Author/EMail")
+  .expand("Author").top(20)();
+check(withAuthors.length === 20, `expanded page ${withAuthors.length}`);
+for (const item of withAuthors) {
+  check(item.Author && typeof item.Author.Title === "string", `Author of ${item.Id}: ${JSON.stringify(item.Author)}`);
+  if (item.AuthorId === 1073741823) continue;
+  const author = await sp.web.getUserById(item.AuthorId)();
+  check(author.Title === item.Author.Title, `Author/Title ${item.Author.Title} != ${author.Title}`);
+  check(author.Email === item.Author.EMail, `Author/EMail ${item.Author.EMail} != ${author.Email}`);
+}
+
+// Site users, by e-mail and by login name, and ensureUser.
+const users = await sp.web.siteUsers();
+check(users.length >= 30, `siteUsers ${users.length}`);
+const someone = users.find((u) => u.Email);
+const byMail = await sp.web.siteUsers.getByEmail(someone.Email)();
+check(byMail.Id === someone.Id, `getByEmail ${byMail.Id} != ${someone.Id}`);
+const ensured = await sp.web.ensureUser("i:0#.f|membership|pnp.tester@contoso.com");
+const ensuredData = ensured.data ?? ensured;
+check(ensuredData.Title === "Pnp Tester" && ensuredData.Id > users.length - 1, `ensureUser ${JSON.stringify(ensuredData)}`);
+const me = await sp.web.currentUser();
+check(me.Title === "SharePoint App", `currentUser ${me.Title}`);
+
+// A lookup into the Customers list, read like any other list.
+// (No filter on CustomerId: Big is over the threshold and the column is not indexed.)
+const orders = (await list.items.select("Id", "CustomerId", "Customer/Title").expand("Customer")
+  .top(20)()).filter((o) => o.CustomerId !== null);
+check(orders.length >= 5, `lookup page ${orders.length}`);
+for (const order of orders) {
+  const customer = await sp.web.lists.getByTitle("Customers").items.getById(order.CustomerId).select("Title")();
+  check(customer.Title === order.Customer.Title, `Customer/Title ${order.Customer.Title} != ${customer.Title}`);
+}
+const customerField = await list.fields.getByInternalNameOrTitle("Customer").select("LookupList", "LookupField")();
+const customers = await sp.web.lists.getByTitle("Customers").select("Id")();
+check(customerField.LookupList === `{${customers.Id}}` && customerField.LookupField === "Title",
+  `Customer field ${JSON.stringify(customerField)}`);
+
+// The field indexed at start (--indexed Big:Status) allows a narrow filter on it.
+const status = await list.fields.getByInternalNameOrTitle("Status")();
+check(status.Indexed === true, `Status.Indexed ${status.Indexed}`);
+const completed = await list.items.select("Id", "Status").filter("Status eq 'Completed'").top(10)();
+check(completed.length === 10 && completed.every((i) => i.Status === "Completed"), "filter on an indexed column");
+console.log("ok: projections, site users, lookup, indexed field");

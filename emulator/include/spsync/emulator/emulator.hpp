@@ -19,6 +19,18 @@ struct ListSpec {
   int64_t item_count = 0;
 };
 
+// A field added to a list at start (CLI --field Orders:Region=Lookup). Types
+// as TypeAsString: Text, Number, Lookup, LookupMulti, User, UserMulti, ...;
+// lookups point at the Customers list, people at the site's users.
+struct FieldSpec {
+  std::string list, title, type;
+};
+
+// A field marked indexed at start (CLI --indexed Orders:Status).
+struct IndexSpec {
+  std::string list, field;
+};
+
 // The request kinds the emulator counts and that faults can target.
 enum class RequestKind {
   kListMetadata,
@@ -74,7 +86,12 @@ struct Options {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
   std::string site = "/sites/demo";
+  // Besides these, every site has a "Customers" list (500 items unless listed
+  // here), the target of every list's Customer lookup, and the hidden "User
+  // Information List" of its people.
   std::vector<ListSpec> lists;
+  std::vector<FieldSpec> fields;
+  std::vector<IndexSpec> indexed;
   uint64_t seed = 1;
   std::string token;                                // static bearer required when non-empty
   std::string tenant, client_id, client_cert_path;  // Entra ID app-only (certificate) mode
@@ -112,8 +129,8 @@ class Emulator {  // thread-safe; the server runs on its own threads
   void RecycleItem(std::string_view list, int64_t id);
   void DeleteItem(std::string_view list, int64_t id);
   void RestoreItem(std::string_view list, int64_t id);
-  void AddField(std::string_view list, std::string_view internal_name,
-                std::string_view type_as_string);
+  // A new field from its title (the internal name is encoded as SharePoint does).
+  void AddField(std::string_view list, std::string_view title, std::string_view type_as_string);
   void RecreateList(std::string_view title);  // same title, new GUID, new items
   // Live items in ID order, as nometadata JSON objects.
   void ForEachLiveItem(

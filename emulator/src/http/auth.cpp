@@ -10,7 +10,8 @@
 
 #include <cstring>
 
-#include "impl.hpp"
+#include "http/auth.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator::detail {
 namespace {

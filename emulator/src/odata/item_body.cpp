@@ -6,8 +6,11 @@
 #include <Poco/JSON/Parser.h>
 
 #include <charconv>
+#include <cstdlib>
 
-#include "impl.hpp"
+#include "odata/item_body.hpp"
+#include "rest_error.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator::detail {
 namespace {
@@ -75,6 +78,26 @@ std::string Convert(const FieldDef* field, const Column& col, const Var& raw) {
   std::string out;
   if (v.isEmpty()) return "null";
   int kind = field ? field->kind : 2;
+  if (field && field->multi) {
+    // LookupMulti / UserMulti: FooId is an array of IDs.
+    if (v.type() != typeid(Array::Ptr)) throw TypeError("Collection(Edm.Int32)");
+    auto arr = v.extract<Array::Ptr>();
+    out = "[";
+    for (size_t i = 0; i < arr->size(); ++i) {
+      Var id = arr->get(static_cast<unsigned>(i));
+      if (id.isString()) {
+        std::string text = id.extract<std::string>();
+        char* end = nullptr;
+        long long n = std::strtoll(text.c_str(), &end, 10);
+        if (text.empty() || *end) throw TypeError("Edm.Int32");
+        id = static_cast<int64_t>(n);
+      }
+      if (!id.isInteger()) throw TypeError("Edm.Int32");
+      if (i) out += ",";
+      out += std::to_string(id.convert<int64_t>());
+    }
+    return out + "]";
+  }
   switch (kind) {
     case 1:
     case 9:

@@ -5,7 +5,9 @@
 #include <cmath>
 #include <stdexcept>
 
-#include "impl.hpp"
+#include "http/faults.hpp"
+#include "odata/query.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator {
 namespace {

@@ -7,7 +7,9 @@
 #include <cctype>
 #include <cstdlib>
 
-#include "internal.hpp"
+#include "odata/caml.hpp"
+#include "rest_error.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator::detail {
 namespace {
@@ -271,8 +273,7 @@ CamlQuery ParseCamlBody(std::string_view body, bool verbose_content_type) {
       query->get("ListItemCollectionPosition").type() == typeid(Poco::JSON::Object::Ptr)) {
     std::string paging =
         query->getObject("ListItemCollectionPosition")->optValue<std::string>("PagingInfo", "");
-    QueryOptions tmp = ParseQueryOptions("$skiptoken=" + UrlEncodeDotNet(paging));
-    q.position_id = tmp.skip_id;
+    if (!paging.empty()) q.position = ParsePagingToken(paging);
   }
   if (Trim(view_xml).empty()) return q;
   XNode view = XmlReader(view_xml).ParseDocument();

@@ -1,7 +1,10 @@
 // The three JSON dialects SharePoint speaks (nometadata, minimalmetadata,
 // verbose; plus the OData v4 names), built with plain string appends because a
 // 5000-item page must serialise in a few milliseconds.
-#include "internal.hpp"
+#include "odata/format.hpp"
+
+#include "odata/atom.hpp"
+#include "util.hpp"
 
 namespace spsync::emulator::detail {
 
@@ -26,16 +29,21 @@ Negotiated Negotiate(std::string_view accept, std::string_view odata_version) {
   } else if (has("odata=minimalmetadata") || has("odata=fullmetadata")) {
     n.format = Format::kMinimal;
     n.acceptable = !v4_request;
-  } else {
-    // application/json alone means minimal metadata. Atom (no Accept) is not
-    // emulated: such requests also get minimal-metadata JSON.
+  } else if (has("json")) {
+    // application/json alone means minimal metadata.
     n.format = Format::kMinimal;
     n.v4 = v4_request;
+  } else {
+    // No Accept, application/atom+xml, application/xml, or */* (curl's
+    // default): WCF Data Services answers in its default format, Atom.
+    n.format = Format::kVerbose;
+    n.atom = true;
   }
   return n;
 }
 
 std::string ContentTypeFor(const Negotiated& n) {
+  if (n.atom) return "application/atom+xml;type=entry;charset=utf-8";
   if (n.v4)
     return n.format == Format::kNoMetadata ? "application/"
                                              "json;odata.metadata=none;odata.streaming=true;"
@@ -54,6 +62,7 @@ std::string ContentTypeFor(const Negotiated& n) {
 }
 
 std::string ErrorBody(const Negotiated& n, std::string_view code, std::string_view message) {
+  if (n.atom) return AtomError(code, message);
   std::string out;
   if (n.v4) {
     out = "{\"error\":{\"code\":";
@@ -125,6 +134,7 @@ void ItemWriter::Append(std::string& out, int64_t id, const std::vector<std::str
     }
     first = false;
   }
+  if (expanded) expanded(out, values, first);
   const auto& cols = list->columns();
   for (int c : column_subset) {
     if (!first) out.push_back(',');

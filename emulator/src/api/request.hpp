@@ -1,0 +1,40 @@
+// One REST exchange as the API areas see it, independent of the HTTP server
+// (so a $batch part can be served like a request). Plain values.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "odata/atom.hpp"
+#include "odata/format.hpp"
+
+namespace spsync::emulator::detail {
+
+struct Request {
+  std::string method;     // upper case, after X-HTTP-Method tunnelling
+  std::string path;       // percent-decoded, relative to the site's "/_api/"
+  std::string raw_path;   // the whole request path as sent (next links are built from it)
+  std::string raw_query;  // as sent, without the '?'
+  std::string body;
+  bool verbose_body = false;  // Content-Type says odata=verbose
+  Negotiated fmt;
+  std::string if_match;
+};
+
+struct Reply {
+  int status = 200;
+  std::string body;
+  std::string content_type;  // "" = the negotiated format's
+  std::vector<std::pair<std::string, std::string>> headers;
+  // For an Atom answer: the EDM types of the top-level entities' properties
+  // (items know their fields); empty: inferred from the values.
+  AtomTypeHint atom_hint;
+};
+
+// SharePoint's error answer in the negotiated format.
+Reply ErrorReply(const Negotiated& fmt, int status, std::string_view code,
+                 std::string_view message);
+
+}  // namespace spsync::emulator::detail

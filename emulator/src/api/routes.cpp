@@ -1,0 +1,22 @@
+// The emulator's REST surface: every area's routes, in one table.
+#include "api/areas.hpp"
+
+namespace spsync::emulator::detail {
+
+const RouteTable& ApiRoutes() {
+  static const RouteTable table = [] {
+    RouteTable t;
+    AddContextInfoRoutes(t);
+    AddListRoutes(t);
+    AddFieldRoutes(t);
+    AddItemRoutes(t);
+    AddGetItemsRoutes(t);
+    AddChangeRoutes(t);
+    AddRecycleBinRoutes(t);
+    AddUserRoutes(t);
+    return t;
+  }();
+  return table;
+}
+
+}  // namespace spsync::emulator::detail

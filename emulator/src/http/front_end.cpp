@@ -1,0 +1,237 @@
+// The HTTP front end: decodes a request (method tunnelling, path, Accept,
+// body), serves the emulator's own /_emulator/ endpoints and the token
+// endpoint, counts, authenticates and fault-injects SharePoint requests,
+// hands them to the route table (api/router.hpp), and sends the reply
+// (gzip, truncation and connection resets included).
+#include "http/front_end.hpp"
+
+#include <Poco/Net/HTTPServerRequest.h>
+#include <Poco/Net/HTTPServerRequestImpl.h>
+#include <Poco/Net/HTTPServerResponse.h>
+#include <Poco/Net/StreamSocket.h>
+#include <Poco/StreamCopier.h>
+
+#include <thread>
+
+#include "api/router.hpp"
+#include "http/auth.hpp"
+#include "http/faults.hpp"
+#include "util.hpp"
+
+namespace spsync::emulator {
+namespace {
+
+using namespace detail;
+
+class FrontEnd : public Poco::Net::HTTPRequestHandler {
+ public:
+  explicit FrontEnd(Emulator::Impl& impl) : impl_(impl) {}
+  void handleRequest(Poco::Net::HTTPServerRequest& req,
+                     Poco::Net::HTTPServerResponse& resp) override;
+
+ private:
+  Emulator::Impl& impl_;
+};
+
+std::string StatsJson(const Emulator::Impl& impl) {
+  auto c = [&](RequestKind k) {
+    return std::to_string(impl.counts[static_cast<size_t>(k)].load());
+  };
+  return "{\"total\":" + std::to_string(impl.total.load()) +
+         ",\"list_metadata\":" + c(RequestKind::kListMetadata) +
+         ",\"fields\":" + c(RequestKind::kFields) + ",\"items\":" + c(RequestKind::kItems) +
+         ",\"item_by_id\":" + c(RequestKind::kItemById) +
+         ",\"get_items\":" + c(RequestKind::kGetItems) +
+         ",\"get_changes\":" + c(RequestKind::kGetChanges) +
+         ",\"writes\":" + c(RequestKind::kWrites) + ",\"token\":" + c(RequestKind::kToken) +
+         ",\"context_info\":" + c(RequestKind::kContextInfo) +
+         ",\"other\":" + c(RequestKind::kOther) +
+         ",\"throttled\":" + std::to_string(impl.throttled.load()) +
+         ",\"faulted\":" + std::to_string(impl.faulted.load()) + "}";
+}
+
+void Send(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp, Reply reply,
+          FaultKind fault, int slow_ms) {
+  if (fault == FaultKind::kSlow) std::this_thread::sleep_for(std::chrono::milliseconds(slow_ms));
+  if (fault == FaultKind::kHtml) {
+    reply.status = 500;
+    reply.content_type = "text/html; charset=utf-8";
+    reply.body =
+        "<!DOCTYPE html><html><head><title>Something went wrong</title></head><body><h1>Sorry, "
+        "something went wrong</h1><p>An unexpected error has occurred.</p></body></html>";
+  }
+  // The standard reason phrase of the status, as IIS writes it (never "404 OK").
+  resp.setStatusAndReason(static_cast<Poco::Net::HTTPResponse::HTTPStatus>(reply.status));
+  if (reply.status != 204)
+    resp.setContentType(reply.content_type.empty() ? "application/json;charset=utf-8"
+                                                   : reply.content_type);
+  for (const auto& [k, v] : reply.headers) resp.set(k, v);
+  resp.set("X-SharePointHealthScore", "0");
+  resp.set("SPRequestGuid",
+           MakeGuid(Mix(reinterpret_cast<uintptr_t>(&resp)), Mix(reply.body.size())));
+  if (fault == FaultKind::kTruncate && reply.body.size() > 1)
+    reply.body.resize(reply.body.size() / 2);
+  std::string accept_encoding = req.get("Accept-Encoding", "");
+  if (!reply.body.empty() && accept_encoding.find("gzip") != std::string::npos &&
+      fault != FaultKind::kTruncate) {
+    reply.body = GzipCompress(reply.body);
+    resp.set("Content-Encoding", "gzip");
+  }
+  if (fault == FaultKind::kReset) {
+    // Promise the whole body, send half, then reset the connection.
+    resp.setContentLength(static_cast<std::streamsize>(reply.body.size()));
+    std::ostream& os = resp.send();
+    os.write(reply.body.data(), static_cast<std::streamsize>(reply.body.size() / 2));
+    os.flush();
+    auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(req).socket();
+    socket.setLinger(true, 0);
+    socket.close();
+    return;
+  }
+  resp.setContentLength(static_cast<std::streamsize>(reply.body.size()));
+  if (reply.status == 204 || reply.body.empty()) {
+    resp.send();
+    return;
+  }
+  resp.sendBuffer(reply.body.data(), reply.body.size());
+}
+
+void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
+                             Poco::Net::HTTPServerResponse& resp) {
+  const std::string uri = req.getURI();
+  const size_t qpos = uri.find('?');
+  const std::string raw_path = uri.substr(0, qpos);
+  const std::string raw_query = qpos == std::string::npos ? "" : uri.substr(qpos + 1);
+  const std::string path = UrlDecode(raw_path, false);
+  std::string method = req.getMethod();
+  std::string tunnel = req.get("X-HTTP-Method", "");
+  if (method == "POST" && !tunnel.empty()) method = Lower(tunnel) == "merge" ? "MERGE" : tunnel;
+  for (auto& ch : method) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+  std::string body;
+  Poco::StreamCopier::copyToString(req.stream(), body);
+  const std::string content_type = req.getContentType();
+  const bool verbose_ct = Lower(content_type).find("odata=verbose") != std::string::npos;
+  Negotiated fmt = Negotiate(req.get("Accept", ""), req.get("OData-Version", ""));
+
+  if (IStartsWith(path, "/_emulator/")) {
+    Reply r;
+    if (IEquals(path, "/_emulator/stats") && method == "GET") {
+      r.body = StatsJson(impl_);
+    } else if (IEquals(path, "/_emulator/stats/reset") && method == "POST") {
+      for (auto& c : impl_.counts) c = 0;
+      impl_.total = impl_.throttled = impl_.faulted = 0;
+      r.status = 204;
+    } else {
+      r.status = 404;
+      r.body = "{\"error\":\"not found\"}";
+    }
+    Send(req, resp, std::move(r), FaultKind::kNone, 0);
+    return;
+  }
+  ++impl_.total;
+
+  const bool token_path = impl_.auth->token_endpoint() &&
+                          IEquals(path, "/" + impl_.auth->tenant() + "/oauth2/v2.0/token");
+  RouteTable::Match route;
+  const std::string site_api = impl_.opt.site + "/_api/";
+  if (!token_path && IStartsWith(path, site_api)) {
+    std::vector<std::pair<std::string, std::string>> aliases;
+    // Aliases (@a='...') are needed to route GetList(@a).
+    for (size_t start = 0; start < raw_query.size();) {
+      size_t end = raw_query.find('&', start);
+      if (end == std::string::npos) end = raw_query.size();
+      std::string part = raw_query.substr(start, end - start);
+      size_t eq = part.find('=');
+      if (!part.empty() && part[0] == '@' && eq != std::string::npos)
+        aliases.emplace_back(part.substr(0, eq), UrlDecode(part.substr(eq + 1), true));
+      start = end + 1;
+    }
+    route = ApiRoutes().Find(std::string_view(path).substr(site_api.size()), method, aliases);
+  }
+  RequestKind kind = token_path ? RequestKind::kToken : route.kind;
+  ++impl_.counts[static_cast<size_t>(kind)];
+
+  if (!token_path && route.path_known) {
+    if (auto failure = impl_.auth->Check(req.get("Authorization", ""))) {
+      Reply r;
+      r.status = 401;
+      r.body = failure->body;
+      r.headers.emplace_back(
+          "WWW-Authenticate",
+          "Bearer realm=\"" + impl_.auth->TenantId() +
+              "\",client_id=\"00000003-0000-0ff1-ce00-000000000000\","
+              "trusted_issuers=\"00000001-0000-0000-c000-000000000000@*\","
+              "authorization_uri=\"https://login.microsoftonline.com/common/oauth2/authorize\"");
+      r.headers.emplace_back("x-ms-diagnostics", "3000006;reason=\"" + failure->reason +
+                                                     "\";category=\"invalid_client\"");
+      Send(req, resp, std::move(r), FaultKind::kNone, 0);
+      return;
+    }
+  }
+
+  FaultDecision decision = impl_.faults->Decide(kind);
+  if (decision.fault == FaultKind::kThrottle429 || decision.fault == FaultKind::kBusy503 ||
+      decision.fault == FaultKind::kError500) {
+    ++(decision.fault == FaultKind::kError500 ? impl_.faulted : impl_.throttled);
+    Reply r;
+    if (decision.fault == FaultKind::kError500) {
+      r = ErrorReply(fmt, 500, "-2146232832, Microsoft.SharePoint.SPException",
+                     "Unexpected server error. Please try again.");
+    } else {
+      r.status = decision.fault == FaultKind::kThrottle429 ? 429 : 503;
+      r.content_type = "text/plain; charset=utf-8";
+      r.body = r.status == 429 ? "Too Many Requests" : "Server Too Busy";
+      r.headers.emplace_back("Retry-After", std::to_string(decision.retry_after));
+    }
+    if (decision.rate_limit_headers) {
+      r.headers.emplace_back("RateLimit-Limit", std::to_string(decision.limit));
+      r.headers.emplace_back("RateLimit-Remaining", std::to_string(decision.remaining));
+      r.headers.emplace_back("RateLimit-Reset", std::to_string(decision.reset));
+    }
+    Send(req, resp, std::move(r), FaultKind::kNone, 0);
+    return;
+  }
+  if (decision.fault != FaultKind::kNone) ++impl_.faulted;
+
+  Reply reply;
+  if (token_path) {
+    if (method != "POST") {
+      reply.status = 405;
+    } else {
+      auto [status, json] = impl_.auth->IssueToken(body, impl_.BaseUrl() + path);
+      reply.status = status;
+      reply.body = std::move(json);
+      reply.content_type = "application/json; charset=utf-8";
+    }
+  } else if (!route.path_known) {
+    reply = ErrorReply(fmt, 404, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
+                       "The expression \"" + path + "\" is not valid.");
+    if (!IStartsWith(path, site_api)) {
+      reply.content_type = "text/html; charset=utf-8";
+      reply.body = "<html><body><h1>404 NOT FOUND</h1></body></html>";
+    }
+  } else if (!fmt.acceptable) {
+    reply.status = 406;
+    reply.content_type = "text/plain";
+    reply.body = "";
+  } else {
+    Request request{
+        method, path.substr(site_api.size()), raw_path, raw_query, std::move(body), verbose_ct,
+        fmt,    req.get("If-Match", "")};
+    reply = Serve(impl_, route, request);
+  }
+  if (decision.rate_limit_headers) {
+    reply.headers.emplace_back("RateLimit-Limit", std::to_string(decision.limit));
+    reply.headers.emplace_back("RateLimit-Remaining", std::to_string(decision.remaining));
+    reply.headers.emplace_back("RateLimit-Reset", std::to_string(decision.reset));
+  }
+  Send(req, resp, std::move(reply), decision.fault, impl_.faults->slow_ms());
+}
+
+}  // namespace
+
+Poco::Net::HTTPRequestHandler* NewFrontEnd(Emulator::Impl& impl) {
+  return new FrontEnd(impl);
+}
+
+}  // namespace spsync::emulator

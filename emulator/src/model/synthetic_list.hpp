@@ -1,0 +1,153 @@
+// A synthetic SharePoint list: its fields, the item JSON columns, and items
+// that are pure functions of (seed, title, generation, ID) plus an overlay of
+// mutations. Two templates: the generic list (100) the tests and benchmarks
+// sync, and the site's hidden User Information List (112), whose rows are the
+// built-in people of model/site_users.hpp.
+//
+// Not thread-safe: Emulator::Impl::mu guards every ListState (const members
+// under a shared lock, mutations under an exclusive one). A list borrows the
+// list its Customer lookup points at (LinkLookups); Impl keeps both alive and
+// relinks when it replaces one.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace spsync::emulator::detail {
+
+// The moment the synthetic content was "last edited"; fixed so output is reproducible.
+constexpr int64_t kSnapshotUnix = 1717200000;  // 2024-06-01T00:00:00Z
+
+enum class ListTemplate { kGenericList = 100, kUserInformation = 112 };
+
+enum class ValueShape { kPlain, kStringArray, kIntArray, kUrl };
+
+struct Column {  // one key of the item JSON object
+  std::string key;
+  ValueShape shape = ValueShape::kPlain;
+  bool writable = false;
+  bool lookup = false;  // FooId of a lookup or person field: counts towards the lookup threshold
+  std::string field;    // InternalName of the field it belongs to ("" for plain properties)
+};
+
+struct FieldDef {
+  std::string id, internal_name, entity_name, title, type_as_string;
+  int kind = 2;
+  bool hidden = false, read_only = false, indexed = false, required = false, sealed = false,
+       from_base_type = false;
+  bool multi = false;        // LookupMulti / UserMulti (AllowMultipleValues)
+  std::string lookup_list;   // lookups and people: the target list's GUID
+  std::string lookup_field;  // lookups and people: the target's shown field
+};
+
+enum class ItemState { kLive, kRecycled, kDeleted };
+
+struct StoredItem {
+  std::vector<std::string> values;  // raw nometadata JSON per column
+  ItemState state = ItemState::kLive;
+  int version = 1;
+};
+
+int FieldKindOf(std::string_view type_as_string);  // -1 if unknown
+
+class ListState {
+ public:
+  ListState(uint64_t seed, std::string title, int64_t item_count, int generation,
+            int64_t created_unix, ListTemplate list_template = ListTemplate::kGenericList);
+  const std::string& title() const { return title_; }
+  const std::string& id() const { return id_; }
+  ListTemplate list_template() const { return template_; }
+  bool hidden() const { return template_ == ListTemplate::kUserInformation; }
+  std::string ListEntityTypeName() const;  // e.g. TasksList, UserInfo
+  std::string EntityTypeName() const;      // the item's: e.g. TasksListItem, UserInfoItem
+  std::string ItemEntityType() const { return "SP.Data." + EntityTypeName(); }
+  std::string UrlName() const;  // Lists/<this>
+  // e.g. /sites/demo/Lists/Tasks, /sites/demo/_catalogs/users
+  std::string ServerRelativeUrl(std::string_view site) const;
+
+  // The list the Customer lookup (and new lookups) point at, and the User
+  // Information List's GUID for person fields. `lookup_target` may be this.
+  void LinkLookups(const ListState* lookup_target, const std::string& user_list_id);
+
+  // The GUID of the list a lookup or person field points at ("" if none).
+  std::string LookupListOf(const FieldDef& f) const;
+
+  const std::vector<Column>& columns() const { return columns_; }
+  const std::vector<FieldDef>& fields() const { return fields_; }
+  int ColumnIndex(std::string_view key) const;             // case-insensitive, -1 if none
+  const FieldDef* FindField(std::string_view name) const;  // by internal/entity name or title
+
+  int64_t item_count() const { return live_count_; }
+  int64_t max_id() const { return next_id_ - 1; }
+  bool IsLive(int64_t id) const;
+  int Version(int64_t id) const;
+  // Fills values (one raw JSON value per column) for a live item; false if not live.
+  bool Values(int64_t id, std::vector<std::string>& values) const;
+  // The first live ID >= from (asc) or <= from (desc) within [lo, hi]; 0 if none.
+  int64_t NextLive(int64_t from, int64_t lo, int64_t hi, bool asc) const;
+  std::string ItemGuid(int64_t id) const;  // the GUID column
+  std::string ChangeUniqueId(int64_t id) const;
+
+  // Mutations; `now` is the emulator clock. Throw std::invalid_argument on bad input.
+  int64_t Add(const std::vector<std::pair<int, std::string>>& assignments, int64_t now);
+  void Update(int64_t id, const std::vector<std::pair<int, std::string>>& assignments, int64_t now);
+  void SetState(int64_t id, ItemState state, int64_t now);
+  ItemState State(int64_t id) const;  // kDeleted for never-existing ids
+  // A new field from its title ("My Field" -> My_x0020_Field) and type; a
+  // lookup points at `lookup_list` ("" = the linked lookup target).
+  void AddField(std::string_view title, std::string_view type_as_string, int64_t now,
+                std::string_view lookup_list = {});
+  // Marks a field indexed (or not); throws std::invalid_argument for an unknown one.
+  void SetIndexed(std::string_view field, bool indexed, int64_t now);
+
+  // Bumped by every schema change: the list entity's etag.
+  int schema_version() const { return schema_version_; }
+  int64_t created() const { return created_; }
+  int64_t last_modified() const { return last_modified_; }
+  int64_t last_deleted() const { return last_deleted_; }
+
+ private:
+  // Positions of the columns every item has, set with the schema.
+  struct StdColumns {
+    int fs_type = -1, id = -1, id2 = -1, embed_uri = -1, embed_url = -1, content_type = -1,
+        modified = -1, created = -1, author = -1, editor = -1, version = -1, attachments = -1,
+        guid = -1;
+  };
+  void BuildGenericSchema();   // list_schema.cpp
+  void BuildUserInfoSchema();  // list_schema.cpp
+  void AddFieldDef(std::string internal, std::string type, bool hidden, bool read_only,
+                   std::string entity = "");
+  void AddColumn(std::string key, std::string field, ValueShape shape = ValueShape::kPlain,
+                 bool writable = false, bool lookup = false);
+  void FindStdColumns();
+  bool BaseExists(int64_t id) const;
+  void Generate(int64_t id, std::vector<std::string>& values) const;  // item_generator.cpp
+  void GenerateGeneric(int64_t id, std::vector<std::string>& values) const;
+  void GenerateUser(int64_t id, std::vector<std::string>& values) const;
+  StoredItem& Materialize(int64_t id);
+  void Assign(std::vector<std::string>& values,
+              const std::vector<std::pair<int, std::string>>& assignments) const;
+
+  uint64_t seed_;
+  ListTemplate template_;
+  std::string title_, id_;
+  std::string content_type_id_;  // raw JSON, the same for every item
+  int64_t base_max_id_ = 0;
+  int64_t next_id_ = 1;
+  int64_t live_count_ = 0;
+  int64_t created_, last_modified_, last_deleted_;
+  std::vector<Column> columns_;
+  size_t base_columns_ = 0;
+  StdColumns std_;
+  std::vector<FieldDef> fields_;
+  std::map<int64_t, StoredItem> overlay_;
+  int schema_version_ = 1;
+  const ListState* lookup_target_ = nullptr;
+  std::string user_list_id_;
+};
+
+}  // namespace spsync::emulator::detail
