@@ -130,7 +130,7 @@ int DemoCmd(const Argv& argv) {
   std::cout << "\n1. First run: full sync into SQLite and CSV\n";
   auto first = RunSessions(rt, req, unlimited);
   std::cout << FormatReport(first);
-  auto requests_after_full = rt.client->stats().requests.load();
+  auto requests_after_full = rt.Requests();
 
   std::cout << "\n2. Editing the list through SharePoint's REST API\n";
   RestWriter w(sp.SiteUrl(), token);
@@ -150,7 +150,7 @@ int DemoCmd(const Argv& argv) {
   std::cout << "\n3. Second run: incremental sync through the change log\n";
   auto second = RunSessions(rt, req, unlimited);
   std::cout << FormatReport(second);
-  auto incremental_requests = rt.client->stats().requests.load() - requests_after_full;
+  auto incremental_requests = rt.Requests() - requests_after_full;
 
   std::cout << "\nSharePoint requests: " << requests_after_full << " for the first run, "
             << incremental_requests << " for the incremental one (both sinks)\n"

@@ -41,7 +41,7 @@ int ValidateCmd(const Argv& argv) {
     engine::Deadline deadline(std::chrono::seconds(120));
     for (const auto& e : rt.config.entities) {
       try {
-        auto list = rt.client->GetList(e.entity.list, deadline);
+        auto list = rt.Client(e.site, e.web_url)->GetList(e.entity.list, deadline);
         std::cout << "entities." << e.entity.name << ": ok (list '" << list.title << "', "
                   << list.item_count << " items)\n";
       } catch (const std::exception& ex) {

@@ -114,6 +114,7 @@ EntityOutcome RunEntitySessions(Runtime& rt, const engine::EntityEntry& e,
     if (!placed) clusters.push_back({&p});
   }
 
+  auto client = rt.Client(e.site, e.web_url);
   for (auto& cluster : clusters) {
     std::string sink_names;
     for (Pair* p : cluster) sink_names += (sink_names.empty() ? "" : "+") + p->sink_name;
@@ -128,7 +129,7 @@ EntityOutcome RunEntitySessions(Runtime& rt, const engine::EntityEntry& e,
     };
     engine::SessionOptions so = Options(rt, e, sink_names, request);
     if (cluster.size() == 1) {
-      engine::SyncSession session(*rt.client, *cluster[0]->sink, e.entity, so, ev);
+      engine::SyncSession session(*client, *cluster[0]->sink, e.entity, so, ev);
       out.results.push_back(session.Run(deadline));
     } else {
       std::vector<engine::FanoutSink::Member> members;
@@ -136,7 +137,7 @@ EntityOutcome RunEntitySessions(Runtime& rt, const engine::EntityEntry& e,
         members.push_back({p->sink.get(), Options(rt, e, p->sink_name, request)});
       engine::FanoutSink fanout(std::move(members), name);
       spdlog::debug("[{}] one read of SharePoint feeds {} sinks", key, cluster.size());
-      engine::SyncSession session(*rt.client, fanout, e.entity, so, ev);
+      engine::SyncSession session(*client, fanout, e.entity, so, ev);
       engine::SessionResult shared = session.Run(deadline);
       for (size_t i = 0; i < cluster.size(); ++i) {
         if (!fanout.alive(i)) {

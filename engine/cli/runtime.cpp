@@ -49,19 +49,22 @@ void ResolveSinkPaths(Runtime& rt) {
   }
 }
 
+// The credentials of one site; errors point at its `auth` keys.
 std::shared_ptr<engine::Credentials> MakeCredentials(
-    const engine::Config& c, const std::shared_ptr<engine::HttpClient>& http) {
-  const auto& a = c.auth;
-  Poco::URI site(c.site_url);
+    const engine::Config& c, const engine::SiteConfig& site,
+    const std::shared_ptr<engine::HttpClient>& http) {
+  const auto& a = site.auth;
+  const std::string key = site.where + ".auth";
+  Poco::URI url(site.url);
   std::string resource =
-      a.resource.empty() ? site.getScheme() + "://" + site.getAuthority() : a.resource;
+      a.resource.empty() ? url.getScheme() + "://" + url.getAuthority() : a.resource;
   if (a.type == "bearer") {
     if (!a.token.empty()) return engine::BearerCredentials(a.token);
     if (!a.token_file.empty())
-      return engine::BearerCredentials(ReadSecretFile(c, a.token_file, "site.auth.tokenFile"));
+      return engine::BearerCredentials(ReadSecretFile(c, a.token_file, key + ".tokenFile"));
     const char* v = std::getenv(a.token_env.c_str());
     if (v == nullptr || *v == '\0')
-      throw c.ErrorAt("site.auth.tokenEnv", "environment variable " + a.token_env + " is not set");
+      throw c.ErrorAt(key + ".tokenEnv", "environment variable " + a.token_env + " is not set");
     return engine::BearerCredentials(v);
   }
   if (a.type == "azure-certificate") {
@@ -77,7 +80,7 @@ std::shared_ptr<engine::Credentials> MakeCredentials(
     try {
       return engine::CertificateCredentials(o, http);
     } catch (const std::exception& e) {
-      throw c.ErrorAt("site.auth", e.what());
+      throw c.ErrorAt(key, e.what());
     }
   }
   if (a.type == "managed-identity") {
@@ -87,7 +90,7 @@ std::shared_ptr<engine::Credentials> MakeCredentials(
     try {
       return engine::ManagedIdentityCredentials(o, http);
     } catch (const std::exception& e) {
-      throw c.ErrorAt("site.auth", e.what());
+      throw c.ErrorAt(key, e.what());
     }
   }
   return engine::NoCredentials();
@@ -115,15 +118,9 @@ Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugi
   bo.ru_per_request = static_cast<double>(config.run.ru_per_request);
   bo.share = budget_share;
   rt.budget = std::make_shared<engine::RequestBudget>(bo);
-  engine::ClientOptions co;
-  co.site_url = config.site_url;
-  co.budget = rt.budget;
-  co.on_throttled = [](std::chrono::milliseconds wait, int status) {
-    spdlog::warn("SharePoint throttled a request (HTTP {}); pausing requests to the site for {} ms",
-                 status, wait.count());
-  };
-  rt.client = std::make_shared<engine::SharePointClient>(co, rt.http,
-                                                         MakeCredentials(config, rt.http), rt.gate);
+  rt.clients = std::make_shared<SiteClients>();
+  for (const auto& [name, site] : config.sites)
+    rt.clients->credentials[name] = MakeCredentials(config, site, rt.http);
   std::vector<std::filesystem::path> dirs(plugin_dirs.begin(), plugin_dirs.end());
   for (const auto& d : config.plugin_dirs) dirs.emplace_back(d);
   rt.finder = std::make_unique<plugins::PluginFinder>(dirs);
@@ -132,6 +129,36 @@ Runtime MakeRuntime(engine::Config config, const std::vector<std::string>& plugi
   // Once per process: each warning is about one path of the config.
   for (const auto& w : rt.config.warnings) spdlog::warn("{}: {}", rt.config.path, w);
   return rt;
+}
+
+std::shared_ptr<engine::SharePointClient> Runtime::Client(const std::string& site,
+                                                          const std::string& web_url) {
+  const auto& s = config.sites.at(site);
+  std::string url = web_url.empty() ? s.url : web_url;
+  std::lock_guard<std::mutex> lock(clients->mu);
+  auto& slot = clients->by_url[site + " " + url];
+  if (!slot) {
+    engine::ClientOptions co;
+    co.site_url = url;
+    co.budget = budget;
+    co.on_throttled = [](std::chrono::milliseconds wait, int status) {
+      spdlog::warn(
+          "SharePoint throttled a request (HTTP {}); pausing requests to the host for {} ms",
+          status, wait.count());
+    };
+    // Every web of a site shares the site's credentials; the gate and the
+    // budget are per host, across all sites.
+    slot =
+        std::make_shared<engine::SharePointClient>(co, http, clients->credentials.at(site), gate);
+  }
+  return slot;
+}
+
+uint64_t Runtime::Requests() const {
+  std::lock_guard<std::mutex> lock(clients->mu);
+  uint64_t n = 0;
+  for (const auto& [key, c] : clients->by_url) n += c->stats().requests.load();
+  return n;
 }
 
 void LogPaths(const Runtime& rt) {

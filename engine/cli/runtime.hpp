@@ -10,18 +10,35 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <utility>
 #include <vector>
 
 namespace spsync::cli {
 
+// The SharePoint clients of a run: one per web that is used, each with its
+// site's credentials (so a config can span tenants without a token ever
+// reaching the wrong one).
+struct SiteClients {
+  std::mutex mu;
+  std::map<std::string, std::shared_ptr<engine::Credentials>> credentials;  // by site name
+  std::map<std::string, std::shared_ptr<engine::SharePointClient>> by_url;  // "site url"
+};
+
 struct Runtime {
   engine::Config config;
   std::shared_ptr<engine::HttpClient> http;
   std::shared_ptr<engine::ThrottleGate> gate;
   std::shared_ptr<engine::RequestBudget> budget;  // per host, shared by every session
-  std::shared_ptr<engine::SharePointClient> client;
+  std::shared_ptr<SiteClients> clients;
+
+  // The client of site `site`'s web at `web_url` ("" = the site itself),
+  // made on first use. Thread-safe.
+  std::shared_ptr<engine::SharePointClient> Client(const std::string& site,
+                                                   const std::string& web_url = "");
+  // Requests made by every client so far.
+  uint64_t Requests() const;
   std::unique_ptr<plugins::PluginFinder> finder;
   // Per sink: its path options (SPSYNC_OPTION_PATH), made absolute, as
   // (option, path); also written back into config.sinks[sink].options.

@@ -64,8 +64,8 @@ TEST_F(ConfigPaths, RelativePathsResolveAgainstTheConfigFolder) {
   EXPECT_EQ(c.dir, Conf());
   EXPECT_EQ(c.run.work_dir, Conf(".spsync")) << "the default work directory too";
   EXPECT_EQ(c.run.ca_file, Conf("ca.pem"));
-  EXPECT_EQ(c.auth.certificate, Conf("secrets/app.pem"));
-  EXPECT_EQ(c.auth.private_key, "/abs/key.pem") << "absolute paths stay";
+  EXPECT_EQ(c.sites.at("default").auth.certificate, Conf("secrets/app.pem"));
+  EXPECT_EQ(c.sites.at("default").auth.private_key, "/abs/key.pem") << "absolute paths stay";
   EXPECT_EQ(c.plugin_dirs, (std::vector<std::string>{Conf("plugins"), "/opt/vendor",
                                                      (root_ / "shared").string()}));
   EXPECT_EQ(c.sinks.at("v").plugin, Conf("plugins/libspsync-sink-v.so")) << "a plugin by path";
@@ -90,7 +90,7 @@ TEST_F(ConfigPaths, TokenFileResolvesToo) {
       R"({"site": {"url": "https://a.b", "auth": {"type": "bearer", "tokenFile": "token.txt"}},
       "sinks": {"d": {"plugin": "s"}}, "entities": [{"list": "L", "sinks": ["d"]}]})",
       Conf("spsync.json"));
-  EXPECT_EQ(c.auth.token_file, Conf("token.txt"));
+  EXPECT_EQ(c.sites.at("default").auth.token_file, Conf("token.txt"));
 }
 
 TEST_F(ConfigPaths, StateAtTheOldCurrentDirectoryPlaceIsUsedWithAWarning) {

@@ -34,9 +34,9 @@ TEST(Config, TheIssueExampleParses) {
   std::stringstream ss;
   ss << in.rdbuf();
   Config c = ParseConfig(ss.str(), "sales.json");
-  EXPECT_EQ(c.site_url, "https://contoso.sharepoint.com/sites/sales");
-  EXPECT_EQ(c.auth.type, "azure-certificate");
-  EXPECT_EQ(c.auth.client_id, "00000000-1111-2222-3333-444444444444");
+  EXPECT_EQ(c.sites.at("default").url, "https://contoso.sharepoint.com/sites/sales");
+  EXPECT_EQ(c.sites.at("default").auth.type, "azure-certificate");
+  EXPECT_EQ(c.sites.at("default").auth.client_id, "00000000-1111-2222-3333-444444444444");
   ASSERT_EQ(c.entities.size(), 2u);
   EXPECT_EQ(c.entities[0].entity.select, (std::vector<std::string>{"Title", "Amount", "Status"}));
   EXPECT_EQ(c.entities[0].sinks, (std::vector<std::string>{"db", "events"}));
@@ -51,7 +51,7 @@ TEST(Config, TheIssueExampleParses) {
 
 TEST(Config, DefaultsAreSensible) {
   Config c = ParseConfig(kMinimal, "t.json");
-  EXPECT_EQ(c.auth.type, "none");
+  EXPECT_EQ(c.sites.at("default").auth.type, "none");
   EXPECT_EQ(c.entities[0].entity.name, "Orders");
   EXPECT_EQ(c.entities[0].entity.page_size, 5000);
   EXPECT_EQ(c.entities[0].entity.fetch_limit, 2000);
@@ -91,7 +91,7 @@ TEST(Config, EveryMistakeNamesItsKey) {
       {"[]", "the top level must be a JSON object"},
       {R"({"site": {"url": "x"}, "sinks": {}, "entities": []})",
        "`site.url`: must be an absolute http(s) URL"},
-      {R"({"sinks": {}, "entities": []})", "`site`: is required"},
+      {R"({"sinks": {}, "entities": []})", "`sites` is required"},
       {R"({"site": {"url": "https://a.b"}, "sinks": {"d": {"plugin": "sqlite"}}, "entities": [], "extra": 1})",
        "`extra`: unknown key"},
       {R"({"site": {"url": "https://a.b", "auth": {"type": "kerberos"}}, "sinks": {}, "entities": []})",

@@ -3,11 +3,10 @@
 #include "spsync/engine/config.hpp"
 
 #include "config_reader.hpp"
+#include "config_sections.hpp"
 #include "config_source.hpp"
 
-#include <Poco/Exception.h>
-#include <Poco/URI.h>
-
+#include <algorithm>
 #include <fstream>
 #include <map>
 
@@ -25,52 +24,6 @@ std::string AsciiLower(std::string s) {
   for (auto& ch : s)
     if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
   return s;
-}
-
-void ReadSite(ConfigReader& r, const ConfigNode& site, Config& c) {
-  r.Allowed(site, {"url", "auth"});
-  ConfigNode url = r.Child(site, "url");
-  c.site_url = r.String(site, "url", true);
-  try {
-    Poco::URI u(c.site_url);
-    if ((u.getScheme() != "https" && u.getScheme() != "http") || u.getHost().empty())
-      r.Fail(url, "must be an absolute http(s) URL, got \"" + c.site_url + "\"");
-  } catch (const Poco::Exception&) {
-    r.Fail(url, "is not a URL: \"" + c.site_url + "\"");
-  }
-  while (!c.site_url.empty() && c.site_url.back() == '/') c.site_url.pop_back();
-}
-
-void ReadAuth(ConfigReader& r, const ConfigNode& auth, AuthConfig& a) {
-  r.Allowed(auth, {"type", "token", "tokenFile", "tokenEnv", "tenant", "clientId", "certificate",
-                   "privateKey", "privateKeyPassword", "authority", "algorithm", "resource"});
-  a.type = r.String(auth, "type", true);
-  a.token = r.String(auth, "token", false);
-  a.token_file = r.Path(auth, "tokenFile", false);
-  a.token_env = r.String(auth, "tokenEnv", false);
-  a.tenant = r.String(auth, "tenant", false);
-  a.client_id = r.String(auth, "clientId", false);
-  a.certificate = r.Path(auth, "certificate", false);
-  a.private_key = r.Path(auth, "privateKey", false);
-  a.private_key_password = r.String(auth, "privateKeyPassword", false);
-  a.authority = r.String(auth, "authority", false, a.authority);
-  a.algorithm = r.String(auth, "algorithm", false, a.algorithm);
-  a.resource = r.String(auth, "resource", false);
-  if (a.type == "bearer") {
-    int given = !a.token.empty() + !a.token_file.empty() + !a.token_env.empty();
-    if (given != 1) r.Fail(auth, "type bearer needs exactly one of token, tokenFile, tokenEnv");
-  } else if (a.type == "azure-certificate") {
-    if (a.tenant.empty()) r.Fail(r.Child(auth, "tenant"), "is required for azure-certificate");
-    if (a.client_id.empty()) r.Fail(r.Child(auth, "clientId"), "is required for azure-certificate");
-    if (a.certificate.empty())
-      r.Fail(r.Child(auth, "certificate"), "is required for azure-certificate");
-    if (a.algorithm != "RS256" && a.algorithm != "PS256")
-      r.Fail(r.Child(auth, "algorithm"), "must be RS256 or PS256, got \"" + a.algorithm + "\"");
-  } else if (a.type != "managed-identity" && a.type != "none") {
-    r.Fail(
-        r.Child(auth, "type"),
-        "must be one of azure-certificate, managed-identity, bearer, none; got \"" + a.type + "\"");
-  }
 }
 
 void ReadSinks(ConfigReader& r, const ConfigNode& sinks, Config& c) {
@@ -103,18 +56,29 @@ struct NameUse {
 
 void ReadEntities(ConfigReader& r, const ConfigNode& root, Config& c) {
   ConfigNode entities = r.Child(root, "entities");
-  if (!entities) r.Fail(entities, "is required (an array of entities)");
+  bool rules = false;
+  for (const auto& [n, site] : c.sites) rules |= !site.discover.empty();
+  if (!entities && rules) return;  // every entity comes from discovery
+  if (!entities)
+    r.Fail(entities, "is required (an array of entities), unless a site has `discover` rules");
   if (!entities.is(JsonKind::kArray))
     r.Fail(entities,
            std::string("must be an array, not ") + config::JsonKindName(entities.value->kind));
   auto items = r.Elements(entities);
-  if (items.empty()) r.Fail(entities, "must name at least one entity");
+  if (items.empty() && !rules)
+    r.Fail(entities, "must name at least one entity (or give a site `discover` rules)");
   std::map<std::string, NameUse> names;  // by AsciiLower(name)
   for (const auto& o : items) {
     if (!o.is(JsonKind::kObject))
       r.Fail(o, std::string("must be an object, not ") + config::JsonKindName(o.value->kind));
-    r.Allowed(o, {"name", "list", "select", "sinks", "pageSize", "fetchLimit", "tokenMaxAgeDays",
-                  "streams"});
+    std::vector<std::string_view> keys = {"name", "list", "site", "sinks"};
+    keys.insert(keys.end(), config::kEntityOptionKeys.begin(), config::kEntityOptionKeys.end());
+    for (const auto& k : r.Members(o))
+      if (std::find(keys.begin(), keys.end(), k.member->key) == keys.end()) {
+        std::string list;
+        for (auto key : keys) list += (list.empty() ? "" : ", ") + std::string(key);
+        r.FailAtKey(k, "unknown key (expected one of: " + list + ")");
+      }
     EntityEntry e;
     e.entity.list = r.String(o, "list", true);
     e.entity.name = r.String(o, "name", false, e.entity.list);
@@ -139,33 +103,68 @@ void ReadEntities(ConfigReader& r, const ConfigNode& root, Config& c) {
                        "would mix: rename one" +
                        hint);
     }
-    e.entity.select = r.Strings(o, "select");
-    e.entity.page_size = static_cast<int>(r.Int(o, "pageSize", 5000, 1, 5000));
-    e.entity.fetch_limit = static_cast<int>(r.Int(o, "fetchLimit", 2000, 1, 2000));
-    e.entity.token_max_age_days = static_cast<int>(r.Int(o, "tokenMaxAgeDays", 55, 1, 3650));
-    // ID ranges read at once in a full sync: a number, or "auto" (the default).
-    if (ConfigNode streams = r.Child(o, "streams");
-        streams && !(streams.is(JsonKind::kString) && r.String(streams) == "auto"))
-      e.entity.streams = static_cast<int>(r.Int(o, "streams", 0, 1, 32));
-    e.sinks = r.Strings(o, "sinks");
-    if (e.sinks.empty()) r.Fail(r.Child(o, "sinks"), "must name at least one sink");
-    auto sink_nodes = r.Elements(r.Child(o, "sinks"));
-    for (size_t k = 0; k < e.sinks.size(); ++k) {
-      if (c.sinks.count(e.sinks[k])) continue;
+    config::ReadEntityOptions(r, o, e.entity);
+    e.sinks = config::ReadSinkNames(r, o, c);
+    // The site: required when there are several.
+    ConfigNode site = r.Child(o, "site");
+    if (site) {
+      e.site = r.String(o, "site", true);
+      if (!c.sites.count(e.site)) {
+        std::string defined;
+        for (const auto& [n, _] : c.sites) defined += (defined.empty() ? "" : ", ") + n;
+        r.Fail(site, "names site \"" + e.site +
+                         "\", which `sites` does not define (it defines: " + defined + ")");
+      }
+    } else if (c.sites.size() == 1) {
+      e.site = c.sites.begin()->first;
+    } else {
       std::string defined;
-      for (const auto& [n, _] : c.sinks) defined += (defined.empty() ? "" : ", ") + n;
-      r.Fail(sink_nodes[k], "names sink \"" + e.sinks[k] +
-                                "\", which `sinks` does not define (it defines: " + defined + ")");
+      for (const auto& [n, _] : c.sites) defined += (defined.empty() ? "" : ", ") + n;
+      r.Fail(site, "is required: the config has several sites (" + defined + ")");
     }
     c.entities.push_back(std::move(e));
   }
 }
 
+}  // namespace
+
+namespace config {
+
+void ReadEntityOptions(ConfigReader& r, const ConfigNode& o, EntityConfig& e) {
+  e.select = r.Strings(o, "select");
+  e.page_size = static_cast<int>(r.Int(o, "pageSize", 5000, 1, 5000));
+  e.fetch_limit = static_cast<int>(r.Int(o, "fetchLimit", 2000, 1, 2000));
+  e.token_max_age_days = static_cast<int>(r.Int(o, "tokenMaxAgeDays", 55, 1, 3650));
+  // ID ranges read at once in a full sync: a number, or "auto" (the default).
+  if (ConfigNode streams = r.Child(o, "streams");
+      streams && !(streams.is(JsonKind::kString) && r.String(streams) == "auto"))
+    e.streams = static_cast<int>(r.Int(o, "streams", 0, 1, 32));
+}
+
+std::vector<std::string> ReadSinkNames(ConfigReader& r, const ConfigNode& o, const Config& c) {
+  std::vector<std::string> sinks = r.Strings(o, "sinks");
+  if (sinks.empty()) r.Fail(r.Child(o, "sinks"), "must name at least one sink");
+  auto nodes = r.Elements(r.Child(o, "sinks"));
+  for (size_t k = 0; k < sinks.size(); ++k) {
+    if (c.sinks.count(sinks[k])) continue;
+    std::string defined;
+    for (const auto& [n, _] : c.sinks) defined += (defined.empty() ? "" : ", ") + n;
+    r.Fail(nodes[k], "names sink \"" + sinks[k] +
+                         "\", which `sinks` does not define (it defines: " + defined + ")");
+  }
+  return sinks;
+}
+
+}  // namespace config
+
+namespace {
+
 void ReadRun(ConfigReader& r, const ConfigNode& run, RunConfig& out) {
   if (run)
-    r.Allowed(run, {"timeout", "parallel", "incidentAfterFails", "incidentCommand",
-                    "incidentWebhook", "workDir", "userAgent", "insecureHosts", "caFile",
-                    "connectTimeout", "readTimeout", "ruPerMinute", "ruPerRequest"});
+    r.Allowed(run,
+              {"timeout", "parallel", "incidentAfterFails", "incidentCommand", "incidentWebhook",
+               "workDir", "userAgent", "insecureHosts", "caFile", "connectTimeout", "readTimeout",
+               "ruPerMinute", "ruPerRequest", "idleCheckEvery"});
   if (ConfigNode timeout = r.Child(run, "timeout")) {
     std::string t = r.Scalar(timeout);
     try {
@@ -190,6 +189,14 @@ void ReadRun(ConfigReader& r, const ConfigNode& run, RunConfig& out) {
   out.read_timeout_s = static_cast<int>(r.Int(run, "readTimeout", 120, 1, 3600));
   out.ru_per_minute = r.Int(run, "ruPerMinute", 0, 0, 10000000);
   out.ru_per_request = r.Int(run, "ruPerRequest", 2, 1, 1000);
+  if (ConfigNode idle = r.Child(run, "idleCheckEvery")) {
+    std::string t = r.Scalar(idle);
+    try {
+      out.idle_check_every = ParseDuration(t);
+    } catch (const std::exception&) {
+      r.Fail(idle, "must be a duration like 6h or 30m; got \"" + t + "\"");
+    }
+  }
 }
 
 }  // namespace
@@ -253,11 +260,10 @@ Config ParseConfig(const std::string& text, const std::string& path) {
   Config c;
   c.path = path;
   c.dir = r.config_dir().string();
-  r.Allowed(root, {"site", "sinks", "entities", "run", "pluginDirs"});
-  ConfigNode site = r.Object(root, "site", true);
-  ReadSite(r, site, c);
-  if (ConfigNode auth = r.Object(site, "auth", false)) ReadAuth(r, auth, c.auth);
+  r.Allowed(root, {"site", "sites", "sinks", "entities", "run", "pluginDirs"});
+  config::ReadSites(r, root, c);
   ReadSinks(r, r.Object(root, "sinks", true), c);
+  config::ReadDiscoverRules(r, root, c);
   ReadEntities(r, root, c);
   ReadRun(r, r.Object(root, "run", false), c.run);
   c.plugin_dirs = r.Paths(root, "pluginDirs");

@@ -191,6 +191,19 @@ int64_t ConfigReader::Int(const ConfigNode& parent, std::string_view key, int64_
   return v;
 }
 
+bool ConfigReader::Bool(const ConfigNode& parent, std::string_view key, bool fallback) const {
+  ConfigNode n = Child(parent, key);
+  if (!n || n.is(JsonKind::kNull)) return fallback;
+  if (n.is(JsonKind::kBool)) return n.value->boolean;
+  if (n.is(JsonKind::kString)) {
+    std::string s = String(n);
+    if (s == "true") return true;
+    if (s == "false") return false;
+    Fail(n, "must be true or false, got \"" + s + "\"");
+  }
+  Fail(n, std::string("must be true or false, not ") + JsonKindName(n.value->kind));
+}
+
 std::vector<std::string> ConfigReader::Strings(const ConfigNode& parent,
                                                std::string_view key) const {
   std::vector<std::string> out;

@@ -89,6 +89,8 @@ class ConfigReader {
   int64_t Int(const ConfigNode& parent, std::string_view key, int64_t fallback, int64_t min,
               int64_t max) const;
   std::vector<std::string> Strings(const ConfigNode& parent, std::string_view key) const;
+  // true/false, or the strings "true"/"false" (for ${VAR} expansions).
+  bool Bool(const ConfigNode& parent, std::string_view key, bool fallback) const;
   std::vector<std::string> Paths(const ConfigNode& parent, std::string_view key);
 
   // Reads of a node itself: a string (expanded, length-checked); a string,

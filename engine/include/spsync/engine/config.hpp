@@ -55,9 +55,34 @@ struct SinkConfigEntry {
   std::vector<std::pair<std::string, std::string>> options;  // everything but "plugin", as strings
 };
 
+// A rule that turns the lists of a site (and, when asked, of its subwebs)
+// into entities at run time. See README, "Sites and discovery".
+struct DiscoverRule {
+  std::vector<std::string> include = {"*"};  // list title globs (* and ?), case-insensitive
+  std::vector<std::string> exclude;          // title globs that win over include
+  std::vector<int> templates = {100};        // BaseTemplate: 100 generic list, 101 library, ...
+  bool subwebs = false;                      // the subwebs' lists too, recursively
+  bool hidden = false;                       // hidden and system lists too
+  std::vector<std::string> sinks;
+  EntityConfig entity;  // select, pageSize, ... for every list found (name and list unset)
+  std::string where;    // its key path, e.g. "sites.sales.discover[0]", for messages
+};
+
+struct SiteConfig {
+  std::string name;  // the key under "sites"; "default" for the single `site`
+  std::string url;   // absolute, no trailing slash
+  AuthConfig auth;
+  std::vector<DiscoverRule> discover;
+  std::string where;  // "sites.sales" or "site", for messages
+};
+
 struct EntityEntry {
+  std::string site;  // a key of Config::sites
   EntityConfig entity;
   std::vector<std::string> sinks;
+  // Set for entities a discovery rule made (then entity.list is the list's GUID).
+  bool discovered = false;
+  std::string web_url;  // the web holding the list ("" = the site itself)
 };
 
 struct RunConfig {
@@ -77,13 +102,15 @@ struct RunConfig {
   // request costs.
   int64_t ru_per_minute = 0;
   int64_t ru_per_request = 2;
+  // An idle list (its modified/deleted dates unchanged) still gets a real
+  // change-log read this often: a date can miss a restore.
+  std::chrono::seconds idle_check_every{6 * 3600};
 };
 
 struct Config {
   std::string path;  // as given
   std::string dir;   // the config file's absolute folder: relative paths resolve against it
-  std::string site_url;
-  AuthConfig auth;
+  std::map<std::string, SiteConfig> sites;  // by name; `site` becomes the one named "default"
   std::map<std::string, SinkConfigEntry> sinks;
   std::vector<EntityEntry> entities;
   RunConfig run;

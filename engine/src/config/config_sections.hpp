@@ -1,0 +1,28 @@
+// Internal: readers of the config's sections, shared by config.cpp (sinks,
+// entities, run) and config_sites.cpp (sites, auth, discovery rules).
+#pragma once
+
+#include "config_reader.hpp"
+#include "spsync/engine/config.hpp"
+
+#include <array>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace spsync::engine::config {
+
+// `site` (one site, named "default") or `sites` (name -> site).
+void ReadSites(ConfigReader& r, const ConfigNode& root, Config& c);
+// Every site's `discover` rules; after the sinks, which rules name.
+void ReadDiscoverRules(ConfigReader& r, const ConfigNode& root, Config& c);
+
+// The keys an entity and a discovery rule share (select, pageSize,
+// fetchLimit, tokenMaxAgeDays, streams) into `e`.
+inline constexpr std::array<std::string_view, 5> kEntityOptionKeys = {
+    "select", "pageSize", "fetchLimit", "tokenMaxAgeDays", "streams"};
+void ReadEntityOptions(ConfigReader& r, const ConfigNode& o, EntityConfig& e);
+// `o.sinks`: at least one, each defined under `sinks`.
+std::vector<std::string> ReadSinkNames(ConfigReader& r, const ConfigNode& o, const Config& c);
+
+}  // namespace spsync::engine::config
