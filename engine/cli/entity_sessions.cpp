@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <ctime>
 #include <memory>
 #include <optional>
 
@@ -23,8 +24,15 @@ struct Pair {
 };
 
 engine::SessionOptions Options(Runtime& rt, const engine::EntityEntry& e,
-                               const std::string& sink_name, const EntityRequest& request) {
+                               const std::string& sink_name, const EntityRequest& request,
+                               const engine::ListSummary* list) {
   engine::SessionOptions so;
+  if (list != nullptr) {
+    so.seen_modified = list->last_modified;
+    so.seen_deleted = list->last_deleted;
+    so.seen_at_unix = static_cast<int64_t>(std::time(nullptr));
+  }
+  so.config_fingerprint = EntityFingerprint(e.entity);
   so.force_full = request.full;
   so.reconcile = request.reconcile;
   so.sink_name = sink_name;
@@ -67,9 +75,24 @@ engine::SessionResult RecordDropout(Runtime& rt, const engine::EntityEntry& e,
 
 }  // namespace
 
+std::string EntityFingerprint(const engine::EntityConfig& entity) {
+  std::string f = "select:";
+  for (const auto& s : entity.select) f += s + "\x1f";
+  return f;
+}
+
+bool IdlePair(const engine::SyncState& st, const engine::ListSummary& list,
+              const std::string& fingerprint, int64_t now, std::chrono::seconds every) {
+  return st.mode == engine::SyncMode::kIncremental && !st.full_in_progress &&
+         st.failed_sessions == 0 && st.list_id == list.id && !st.list_modified.empty() &&
+         st.list_modified == list.last_modified && st.list_deleted == list.last_deleted &&
+         st.config_fingerprint == fingerprint && now - st.last_change_check_unix >= 0 &&
+         now - st.last_change_check_unix < every.count();
+}
+
 EntityOutcome RunEntitySessions(Runtime& rt, const engine::EntityEntry& e,
                                 const std::vector<std::string>& sinks, const EntityRequest& request,
-                                const engine::Deadline& deadline) {
+                                const engine::Deadline& deadline, const engine::ListSummary* list) {
   EntityOutcome out;
   const std::string& name = e.entity.name;
   std::vector<Pair> pairs;
@@ -90,6 +113,28 @@ EntityOutcome RunEntitySessions(Runtime& rt, const engine::EntityEntry& e,
       if (!p.sink) p.open_error = ex.what();
     }
     pairs.push_back(std::move(p));
+  }
+
+  // Idle: every pair's state says the list has not changed since it last
+  // read the change log (within run.idleCheckEvery). No request at all.
+  const std::string fingerprint = EntityFingerprint(e.entity);
+  const int64_t now = static_cast<int64_t>(std::time(nullptr));
+  if (list != nullptr && !request.full && !request.reconcile && !pairs.empty()) {
+    bool idle = true;
+    for (const auto& p : pairs)
+      idle = idle && p.open_error.empty() && p.state &&
+             IdlePair(*p.state, *list, fingerprint, now, rt.config.run.idle_check_every);
+    if (idle) {
+      for (const auto& p : pairs) {
+        engine::SessionResult r;
+        r.entity = name;
+        r.sink = p.sink_name;
+        r.mode = engine::SyncMode::kIncremental;
+        r.idle = true;
+        out.results.push_back(std::move(r));
+      }
+      return out;
+    }
   }
 
   // Clusters of pairs at the same position; an unreadable state runs alone.
@@ -127,14 +172,14 @@ EntityOutcome RunEntitySessions(Runtime& rt, const engine::EntityEntry& e,
     ev.fallback_to_full = [key](const std::string& why) {
       spdlog::warn("[{}] falling back to a full sync: {}", key, why);
     };
-    engine::SessionOptions so = Options(rt, e, sink_names, request);
+    engine::SessionOptions so = Options(rt, e, sink_names, request, list);
     if (cluster.size() == 1) {
       engine::SyncSession session(*client, *cluster[0]->sink, e.entity, so, ev);
       out.results.push_back(session.Run(deadline));
     } else {
       std::vector<engine::FanoutSink::Member> members;
       for (Pair* p : cluster)
-        members.push_back({p->sink.get(), Options(rt, e, p->sink_name, request)});
+        members.push_back({p->sink.get(), Options(rt, e, p->sink_name, request, list)});
       engine::FanoutSink fanout(std::move(members), name);
       spdlog::debug("[{}] one read of SharePoint feeds {} sinks", key, cluster.size());
       engine::SyncSession session(*client, fanout, e.entity, so, ev);

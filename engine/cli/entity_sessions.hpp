@@ -7,6 +7,8 @@
 
 #include "runtime.hpp"
 #include "spsync/engine/deadline.hpp"
+#include "spsync/engine/sharepoint/web_catalog.hpp"
+#include "spsync/engine/sync/state.hpp"
 #include "spsync/engine/sync/sync_session.hpp"
 
 #include <functional>
@@ -30,8 +32,22 @@ struct EntityOutcome {
 
 // Runs the sessions of `entity` for `sinks` (names from the config). Never
 // throws for a pair's failure: it is in that pair's result.
+// `list`: the list as the site's lists collection described it just now
+// (nullptr = not known); a pair whose state says nothing changed since is
+// skipped without a request (see IdlePair).
 EntityOutcome RunEntitySessions(Runtime& rt, const engine::EntityEntry& entity,
                                 const std::vector<std::string>& sinks, const EntityRequest& request,
-                                const engine::Deadline& deadline);
+                                const engine::Deadline& deadline,
+                                const engine::ListSummary* list = nullptr);
+
+// What the list's dates must be compared with: the settings that change
+// what rows hold (the selected fields).
+std::string EntityFingerprint(const engine::EntityConfig& entity);
+
+// True if the pair may skip this run: incremental, healthy, the list's
+// modified and deleted dates as recorded, the settings unchanged, and the
+// change log read within `idle_check_every`.
+bool IdlePair(const engine::SyncState& state, const engine::ListSummary& list,
+              const std::string& fingerprint, int64_t now, std::chrono::seconds idle_check_every);
 
 }  // namespace spsync::cli

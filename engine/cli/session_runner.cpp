@@ -2,6 +2,7 @@
 
 #include "commands.hpp"
 #include "entity_sessions.hpp"
+#include "estate.hpp"
 
 #include <Poco/JSON/Object.h>
 #include <spdlog/spdlog.h>
@@ -111,20 +112,32 @@ void FireIncident(Runtime& rt, const engine::SessionResult& r) {
 }  // namespace
 
 RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Deadline& deadline) {
+  RunReport report;
+  // Explicit entities and what discovery finds (one request per web).
+  Estate estate = ReadEstate(rt, deadline);
+  const auto& all = estate.expansion.entities;
   for (const auto& name : request.entities) {
     bool known = false;
-    for (const auto& e : rt.config.entities) known |= e.entity.name == name;
+    for (const auto& e : all) known |= e.entity.name == name;
     if (!known)
       throw engine::ConfigError(rt.config.path + ": no entity named \"" + name +
-                                "\" (see `entities`)");
+                                "\" (see `entities`, and `spsync status` for discovered ones)");
   }
   std::vector<const engine::EntityEntry*> entities;
-  for (const auto& e : rt.config.entities)
+  for (const auto& e : all)
     if (request.entities.empty() || std::find(request.entities.begin(), request.entities.end(),
                                               e.entity.name) != request.entities.end())
       entities.push_back(&e);
+  report.gone = estate.expansion.gone;
+  for (const auto& [site, error] : estate.failed_sites) {
+    engine::SessionResult r;
+    r.entity = "(site " + site + ")";
+    r.sink = "-";
+    r.outcome = engine::Outcome::kFailed;
+    r.error = "its lists could not be read: " + error;
+    report.results.push_back(std::move(r));
+  }
 
-  RunReport report;
   std::mutex mu;
   std::atomic<size_t> next{0};
   ProgressLine progress(request.progress);
@@ -146,7 +159,9 @@ RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Dead
       const engine::EntityEntry& e = *entities[i];
       EntityOutcome outcome;
       try {
-        outcome = RunEntitySessions(rt, e, e.sinks, er, deadline);
+        auto list = estate.expansion.lists.find(e.entity.name);
+        outcome = RunEntitySessions(rt, e, e.sinks, er, deadline,
+                                    list == estate.expansion.lists.end() ? nullptr : &list->second);
       } catch (const std::exception& ex) {  // e.g. the work dir cannot be created
         for (const auto& s : e.sinks) {
           engine::SessionResult r;
@@ -187,7 +202,12 @@ RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Dead
 
 std::string FormatReport(const RunReport& report) {
   std::string out;
+  size_t idle = 0;
   for (const auto& r : report.results) {
+    if (r.idle) {
+      ++idle;
+      continue;
+    }
     char buf[512];
     std::snprintf(buf, sizeof(buf),
                   "%-20s -> %-10s %-9s mode=%-11s upserted=%lld deleted=%lld rejected=%lld %.1fs",
@@ -200,6 +220,12 @@ std::string FormatReport(const RunReport& report) {
     if (!r.error.empty()) out += "\n    " + r.error;
     out += "\n";
   }
+  if (idle > 0)
+    out += std::to_string(idle) +
+           " pair(s) idle: their lists did not change (no request made for them)\n";
+  for (const auto& k : report.gone)
+    out += k.name + ": list '" + k.title + "' is gone (" + k.gone_reason +
+           "); its sinks keep data and state (`spsync reset --gone` forgets it)\n";
   if (report.skipped > 0)
     out += std::to_string(report.skipped) + " pair(s) skipped: another run holds their lock\n";
   return out;

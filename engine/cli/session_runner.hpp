@@ -6,6 +6,7 @@
 
 #include "runtime.hpp"
 #include "spsync/engine/deadline.hpp"
+#include "spsync/engine/discovery/discovery.hpp"
 #include "spsync/engine/sync/sync_session.hpp"
 
 #include <string>
@@ -22,7 +23,8 @@ struct RunRequest {
 
 struct RunReport {
   std::vector<engine::SessionResult> results;
-  int skipped = 0;  // pairs locked by another run
+  std::vector<engine::KnownList> gone;  // discovered lists no longer found
+  int skipped = 0;                      // pairs locked by another run
   int exit_code = 0;
 };
 

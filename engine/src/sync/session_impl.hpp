@@ -95,6 +95,8 @@ class SyncSession::Impl {
  private:
   void Prepare();
   void StartBlankFull(const std::string& reason);
+  // Records the list's dates and the settings for the next idle-run check.
+  void RecordListDates();
   // The fields of `fields_now` that the sink's existing rows were not written
   // with, comma-separated ("" = none, or nothing written yet).
   std::string MissingFields(const std::vector<std::string>& fields_now) const;

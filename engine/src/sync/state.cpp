@@ -61,6 +61,10 @@ std::string EncodeState(const SyncState& s) {
   Poco::JSON::Array fields;
   for (const auto& f : s.fields) fields.add(f);
   o.set("fields", fields);
+  o.set("listModified", s.list_modified);
+  o.set("listDeleted", s.list_deleted);
+  o.set("lastChangeCheck", s.last_change_check_unix);
+  o.set("configFingerprint", s.config_fingerprint);
   o.set("itemsUpserted", s.items_upserted);
   o.set("itemsDeleted", s.items_deleted);
   o.set("sessions", s.sessions);
@@ -109,6 +113,10 @@ SyncState DecodeState(std::string_view bytes) {
   if (auto fields = o->getArray("fields"); !fields.isNull())
     for (size_t i = 0; i < fields->size(); ++i)
       s.fields.push_back(fields->getElement<std::string>(static_cast<unsigned>(i)));
+  s.list_modified = Field<std::string>(o, "listModified", "");
+  s.list_deleted = Field<std::string>(o, "listDeleted", "");
+  s.last_change_check_unix = Field<int64_t>(o, "lastChangeCheck", 0);
+  s.config_fingerprint = Field<std::string>(o, "configFingerprint", "");
   s.items_upserted = Field<int64_t>(o, "itemsUpserted", 0);
   s.items_deleted = Field<int64_t>(o, "itemsDeleted", 0);
   s.sessions = Field<int64_t>(o, "sessions", 0);

@@ -191,6 +191,20 @@ void SyncSession::Impl::Prepare() {
     StartBlankFull(state_.blank() ? "no state yet" : "the previous full sync is incomplete");
 }
 
+void SyncSession::Impl::RecordListDates() {
+  // The change log has just been drained: the dates read before the session
+  // describe a list this sink now mirrors. A date within a few seconds of
+  // that read might hide a change made in the same second, so it is not
+  // trusted for skipping (the next run reads the log instead).
+  int64_t modified = 0;
+  bool recent =
+      ParseIsoUtc(options_.seen_modified, &modified) && options_.seen_at_unix - modified < 5;
+  state_.list_modified = recent ? "" : options_.seen_modified;
+  state_.list_deleted = options_.seen_deleted;
+  state_.last_change_check_unix = Now();
+  state_.config_fingerprint = options_.config_fingerprint;
+}
+
 std::string SyncSession::Impl::MissingFields(const std::vector<std::string>& fields_now) const {
   // Nothing in the sink yet: nothing to fill.
   if (state_.blank() || (state_.mode == SyncMode::kFull && !state_.full_in_progress)) return "";
@@ -230,6 +244,7 @@ SessionResult SyncSession::Impl::Run() {
     state_.failed_sessions = 0;
     state_.last_error.clear();
     state_.last_success_unix = Now();
+    RecordListDates();
     state_.sessions++;
     Persist();
     result_.outcome = Outcome::kComplete;

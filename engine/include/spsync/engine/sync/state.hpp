@@ -56,6 +56,14 @@ struct SyncState {
   // last schema handed to begin(). A field that appears here later means the
   // existing rows lack it: the engine re-reads the list so they get it.
   std::vector<std::string> fields;
+  // Idle runs (see README, "Idle runs"): the list's LastItemModifiedDate and
+  // LastItemDeletedDate as the lists collection gave them before the last
+  // complete session, when that session last read the change log, and the
+  // entity's settings then. While all three still hold, a run skips the pair
+  // without a request of its own.
+  std::string list_modified, list_deleted;
+  int64_t last_change_check_unix = 0;
+  std::string config_fingerprint;
   // Counters, for `spsync status`.
   int64_t items_upserted = 0;
   int64_t items_deleted = 0;

@@ -48,6 +48,12 @@ struct SessionOptions {
   std::string dead_letter_file;      // where REJECTED records go ("" = count only)
   int64_t incident_after_fails = 0;  // failed sessions that raise an incident (0 = never)
   std::string sink_name;             // for messages
+  // For idle runs: the list's dates as the lists collection gave them just
+  // before this session ("" = unknown), and the entity's settings; recorded
+  // in the state when the session completes.
+  std::string seen_modified, seen_deleted;
+  int64_t seen_at_unix = 0;  // when the dates were read
+  std::string config_fingerprint;
 };
 
 enum class Outcome { kComplete, kPartial, kFailed };
@@ -65,6 +71,7 @@ struct SessionResult {
   int64_t failed_sessions = 0;
   bool incident = false;
   bool fell_back_to_full = false;
+  bool idle = false;  // skipped: the list did not change (no request made)
   std::chrono::milliseconds elapsed{0};
 };
 
