@@ -105,6 +105,44 @@ inline std::string Base64Decode(std::string_view text, const std::string& what) 
   return out;
 }
 
+// Parses "YYYY-MM-DDTHH:MM:SS" followed by "Z" (or nothing), optionally with
+// fractional seconds, as UTC; false if `iso` is not that. Portable (no
+// timegm), for sinks that read their own ISO dates back.
+inline bool ParseIsoUtc(std::string_view iso, int64_t* unix_seconds) {
+  auto num = [&](size_t pos, size_t len, int* out) {
+    if (pos + len > iso.size()) return false;
+    int v = 0;
+    for (size_t i = pos; i < pos + len; ++i) {
+      if (iso[i] < '0' || iso[i] > '9') return false;
+      v = v * 10 + (iso[i] - '0');
+    }
+    *out = v;
+    return true;
+  };
+  int y, mo, d, h, mi, sec;
+  if (!num(0, 4, &y) || iso.size() < 19 || iso[4] != '-' || !num(5, 2, &mo) || iso[7] != '-' ||
+      !num(8, 2, &d) || (iso[10] != 'T' && iso[10] != ' ') || !num(11, 2, &h) || iso[13] != ':' ||
+      !num(14, 2, &mi) || iso[16] != ':' || !num(17, 2, &sec))
+    return false;
+  size_t i = 19;
+  if (i < iso.size() && iso[i] == '.') {
+    ++i;
+    while (i < iso.size() && iso[i] >= '0' && iso[i] <= '9') ++i;
+  }
+  if (i < iso.size() && iso[i] == 'Z') ++i;
+  if (i != iso.size() || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 60)
+    return false;
+  // Days from 1970-01-01 (Howard Hinnant's days_from_civil).
+  const int yy = y - (mo <= 2 ? 1 : 0);
+  const int era = (yy >= 0 ? yy : yy - 399) / 400;
+  const int yoe = yy - era * 400;
+  const int doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = static_cast<int64_t>(era) * 146097 + doe - 719468;
+  *unix_seconds = days * 86400 + h * 3600 + mi * 60 + sec;
+  return true;
+}
+
 // A file or object name for an attachment's FileName that is safe on every
 // file system and in every URL, and injective (two names never share one):
 // ASCII letters, digits, '-', '_' and '.' stay, every other byte (space, '#',
