@@ -343,6 +343,15 @@ inline Poco::JSON::Array::Ptr SqliteQuery(const std::string& db, const std::stri
   return parser.parse(out).extract<Poco::JSON::Array::Ptr>();
 }
 
+inline Poco::JSON::Object::Ptr ParseJson(const std::string& text) {
+  Poco::JSON::Parser parser;
+  return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+inline Poco::JSON::Object::Ptr ParseJsonFile(const std::string& path) {
+  return ParseJson(ReadAll(path));
+}
+
 // Rows of a CSV file as Python's csv module reads them: a list of lists.
 inline Poco::JSON::Array::Ptr PythonCsv(const std::string& path, const std::string& delimiter) {
   std::string out = Run(std::string(SPSYNC_PYTHON3) + " '" + SPSYNC_TESTS_DIR +

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "attachment_kit.hpp"
+#include "attachment_ops.hpp"
 #include "sink_test_support.hpp"
 
 namespace spsync::test {
@@ -38,31 +39,6 @@ std::string Hex(const std::string& bytes) {
     out.push_back(kHex[c & 15]);
   }
   return out;
-}
-
-// Streams `content` as attachment (id, name) in chunks of `chunk` bytes;
-// `known_size` decides whether begin() announces the size. Returns the
-// first failure, or OK.
-Result PutAttachment(Instance& inst, int64_t id, const std::string& name,
-                     const std::string& content, size_t chunk, bool known_size,
-                     const std::string& etag = "\"{A1}\",1") {
-  AttachmentRecord a;
-  a.item_id = id;
-  a.file_name = name;
-  a.size = known_size ? static_cast<int64_t>(content.size()) : -1;
-  a.etag = etag;
-  a.modified = "2024-03-01T12:00:00Z";
-  a.modified_unix = 1709294400;
-  a.url = "/sites/s/Lists/Orders/Attachments/" + std::to_string(id) + "/" + name;
-  Result r = inst.AttachmentBegin(a);
-  if (!r.ok()) return r;
-  for (size_t off = 0; off < content.size(); off += chunk) {
-    r = inst.AttachmentWrite(std::string_view(content).substr(off, chunk));
-    if (!r.ok()) return r;
-  }
-  a.size = static_cast<int64_t>(content.size());
-  a.sha256 = Sha256Hex(content);
-  return inst.AttachmentCommit(a);
 }
 
 class SqliteV12Test : public ::testing::Test {
@@ -258,9 +234,8 @@ TEST_F(SqliteV12Test, AbortAndCloseWithoutPersistLeaveNoTrace) {
   EXPECT_EQ(Count("SELECT count(*) n FROM \"orders__attachment_chunks\""), 7);  // 50000 / 8192
 }
 
-// What the crash tests check after a restart: iteration k (1..n) persisted
-// item k with "file-k.bin" (seed k, announced size when k is odd) and
-// replaced item 1's "latest.bin" with seed k. Nothing of iteration n + 1.
+// What the crash tests check after a restart (see ExpectAttachmentIterations),
+// plus what the CLI sees: no orphan content or chunk rows, n items.
 void ExpectIterations(Instance& inst, const std::string& db, int64_t n, size_t size) {
   auto count = [&](const std::string& sql) {
     return SqliteQuery(db, sql)->getObject(0)->getValue<int64_t>("n");
@@ -272,43 +247,7 @@ void ExpectIterations(Instance& inst, const std::string& db, int64_t n, size_t s
                   "\"orders__attachments\" WHERE content_id IS NOT NULL)) n"),
             0);
   EXPECT_EQ(count("SELECT count(*) n FROM orders"), n);
-  std::vector<int64_t> ids;
-  for (int64_t k = 1; k <= n + 1; ++k) ids.push_back(k);
-  std::vector<AttachmentRecord> list;
-  ASSERT_TRUE(inst.ListAttachments(ids, &list).ok());
-  ASSERT_EQ(list.size(), static_cast<size_t>(n == 0 ? 0 : n + 1));
-  for (const auto& a : list) {
-    const uint64_t seed = a.file_name == "latest.bin" ? static_cast<uint64_t>(n) : a.item_id;
-    if (a.file_name != "latest.bin") {
-      EXPECT_EQ(a.file_name, "file-" + std::to_string(a.item_id) + ".bin");
-    }
-    EXPECT_EQ(a.size, static_cast<int64_t>(size));
-    EXPECT_EQ(a.sha256, PatternSha256(seed, size)) << a.file_name;
-    std::string content;
-    ASSERT_TRUE(inst.ReadAttachment(a.item_id, a.file_name, &content, 1 << 20).ok());
-    EXPECT_EQ(Sha256Hex(content), a.sha256) << a.item_id << " " << a.file_name;
-  }
-}
-
-// The child's loop for the crash tests: from the persisted state on, one
-// iteration after another, until killed.
-void CrashLoop(Plugin& plugin, const std::map<std::string, std::string>& config,
-               const SchemaHolder& schema, size_t size, const std::function<void()>& before_write) {
-  Instance inst = plugin.MustOpen(config);
-  std::string state;
-  if (!inst.LoadState("orders", &state).ok() || !inst.Begin(schema.get()).ok()) _exit(5);
-  for (int64_t n = state.empty() ? 1 : std::stoll(state) + 1;; ++n) {
-    Batch b;
-    b.Add({n, {V::Text("item")}});
-    if (!inst.Upsert(b.items()).ok()) _exit(6);
-    if (before_write) before_write();
-    if (!PutAttachment(inst, n, "file-" + std::to_string(n) + ".bin", Pattern(n, size), 65536,
-                       n % 2 == 1)
-             .ok())
-      _exit(7);
-    if (!PutAttachment(inst, 1, "latest.bin", Pattern(n, size), 65536, n % 2 == 0).ok()) _exit(8);
-    if (!inst.Persist(std::to_string(n)).ok()) _exit(9);
-  }
+  ExpectAttachmentIterations(inst, n, size);
 }
 
 // Killed at random instants (most land in an attachment's chunks): after
