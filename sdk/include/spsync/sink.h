@@ -527,10 +527,11 @@ typedef struct spsync_sink_vtable {
    * the medium shows them). Everything returned is owned by the plugin and
    * valid until the next call on this instance. */
 
-  /* The stored schema of the bound entity: the fields of the last persisted
-   * begin(), with role, resolves and definition as given, and the entity's
-   * list_id, list_title, fingerprint and definition. *schema = NULL when
-   * nothing was ever stored. */
+  /* The stored schema of the bound entity: the fields of the most recent
+   * begin() the sink stored (at that begin, or with the next persist), with
+   * role, resolves and definition as given, and the entity's list_id,
+   * list_title, fingerprint and definition; read_items() values are aligned
+   * to it. *schema = NULL when nothing was ever stored. */
   spsync_status (*read_schema)(spsync_instance* inst, spsync_call* call,
                                const spsync_schema** schema);
 
