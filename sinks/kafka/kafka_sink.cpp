@@ -674,6 +674,6 @@ spsync::sdk::AttachmentInfo KafkaSink::ParseAttachmentRecord(std::string_view js
 
 }  // namespace
 
-SPSYNC_SINK_PLUGIN(KafkaSink, "kafka", "1.0.0",
+SPSYNC_SINK_PLUGIN(KafkaSink, "kafka", "1.2.0",
                    "Apache Kafka (librdkafka), optionally transactional",
                    SPSYNC_CAP_TRANSACTIONAL_PERSIST)
