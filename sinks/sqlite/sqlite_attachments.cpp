@@ -38,8 +38,12 @@ void AttachmentStore::CloseBlob() {
 
 bool AttachmentStore::Ready(bool create) {
   if (ready_) return true;
+  // Deletes ask for every item: look the tables up once, not per item (only
+  // this store creates them; the engine runs one session per entity).
+  if (absent_ && !create) return false;
   const std::string a = Quote(table_), b = Quote(content_), c = Quote(chunks_);
   if (!db_.TableExists(table_)) {
+    absent_ = true;
     if (!create) return false;
     db_.Exec("CREATE TABLE IF NOT EXISTS " + a +
              "(\"item_id\" INTEGER NOT NULL, \"file_name\" TEXT NOT NULL, \"size\" INTEGER NOT "

@@ -69,6 +69,7 @@ class AttachmentStore {
   std::string content_;  // "<t>__attachment_content"
   std::string chunks_;   // "<t>__attachment_chunks"
   bool ready_ = false;
+  bool absent_ = false;  // the tables were looked up and do not exist
   Stmt find_;            // rowid, content_id of (item_id, file_name)
   Stmt insert_content_;  // zeroblob(?)
   Stmt insert_;          // a new row (size -1 until commit)
