@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs what spsync needs on Debian 12 and is missing: the build
-# dependencies (apt) and the test peers (npm ci, from the committed lock
-# file). Idempotent: does nothing when everything is there.
+# dependencies (apt; MinGW-w64 proves the SDK builds a Windows sink DLL)
+# and the test peers (npm ci, from the committed lock file). Idempotent:
+# does nothing when everything is there.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 packages=(build-essential cmake pkg-config ccache clang-format git python3 nodejs npm
   libpoco-dev libboost-dev libspdlog-dev librdkafka-dev libsqlite3-dev sqlite3
-  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libsimdjson-dev zlib1g-dev)
+  libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libsimdjson-dev zlib1g-dev
+  g++-mingw-w64-x86-64)
 missing=()
 for p in "${packages[@]}"; do
   # node/npm may come from elsewhere (e.g. NodeSource); only ask apt when absent.

@@ -25,12 +25,42 @@ constexpr size_t kMinVtableSize =
     offsetof(spsync_sink_vtable, close) + sizeof(spsync_sink_vtable::close);
 constexpr size_t kMinOptionSize = offsetof(spsync_option, help) + sizeof(spsync_option::help);
 
+namespace {
+
+// How much of a vtable a minor defines, and which capability bits: a table
+// is read only as far as the version it declares (sink.h, "What each minor
+// added"), so a member or bit a later minor added is never taken from an
+// older plugin, whatever its struct_size or stray bits say.
+size_t VtableSizeOfMinor(uint32_t minor) {
+  if (minor == 0) return kMinVtableSize;
+  if (minor == 1) return offsetof(spsync_sink_vtable, check) + sizeof(spsync_sink_vtable::check);
+  return sizeof(spsync_sink_vtable);
+}
+
+uint64_t CapabilitiesOfMinor(uint32_t minor) {
+  constexpr uint64_t k10 =
+      SPSYNC_CAP_TRANSACTIONAL_PERSIST | SPSYNC_CAP_DELETE_RANGES | SPSYNC_CAP_THREAD_SAFE;
+  constexpr uint64_t k11 = k10 | SPSYNC_CAP_SNAPSHOT;
+  constexpr uint64_t k12 =
+      k11 | SPSYNC_CAP_ATTACHMENTS | SPSYNC_CAP_VERSIONS | SPSYNC_CAP_READ_BACK;
+  if (minor == 0) return k10;
+  if (minor == 1) return k11;
+  if (minor == 2) return k12;
+  // A newer minor: its own bits are shown as hex, never acted on.
+  return ~uint64_t{0};
+}
+
+}  // namespace
+
 std::vector<std::string> CapabilityNames(uint64_t capabilities) {
   static const std::pair<uint64_t, const char*> kNames[] = {
       {SPSYNC_CAP_TRANSACTIONAL_PERSIST, "transactional"},
       {SPSYNC_CAP_DELETE_RANGES, "delete-ranges"},
       {SPSYNC_CAP_THREAD_SAFE, "thread-safe"},
       {SPSYNC_CAP_SNAPSHOT, "snapshot"},
+      {SPSYNC_CAP_ATTACHMENTS, "attachments"},
+      {SPSYNC_CAP_VERSIONS, "versions"},
+      {SPSYNC_CAP_READ_BACK, "read-back"},
   };
   std::vector<std::string> names;
   for (const auto& [bit, name] : kNames) {
@@ -127,13 +157,20 @@ struct LoadedPlugin::Private {
                                   " bytes; sink ABI 1.0 needs at least " +
                                   std::to_string(kMinVtableSize));
     }
-    std::memset(&plugin.vtable_, 0, sizeof(plugin.vtable_));
-    std::memcpy(&plugin.vtable_, theirs, std::min(size, sizeof(plugin.vtable_)));
-    plugin.vtable_.struct_size = sizeof(plugin.vtable_);
-    const spsync_sink_vtable& v = plugin.vtable_;
-    if (SPSYNC_SINK_ABI_MAJOR_OF(v.abi_version) != SPSYNC_SINK_ABI_MAJOR) {
-      WrongMajor(file, v.abi_version, message);
+    // The table's own version decides how much of it is read: the smallest of
+    // its struct_size, what its minor defines and what this host knows.
+    const uint32_t table_version = theirs->abi_version;
+    if (SPSYNC_SINK_ABI_MAJOR_OF(table_version) != SPSYNC_SINK_ABI_MAJOR) {
+      WrongMajor(file, table_version, message);
     }
+    const uint32_t table_minor = SPSYNC_SINK_ABI_MINOR_OF(table_version);
+    const size_t readable =
+        std::min({size, VtableSizeOfMinor(table_minor), sizeof(plugin.vtable_)});
+    std::memset(&plugin.vtable_, 0, sizeof(plugin.vtable_));
+    std::memcpy(&plugin.vtable_, theirs, readable);
+    plugin.vtable_.struct_size = sizeof(plugin.vtable_);
+    plugin.vtable_.capabilities &= CapabilitiesOfMinor(table_minor);
+    const spsync_sink_vtable& v = plugin.vtable_;
 
     std::string missing;
     auto require = [&](const void* fn, const char* name) {
@@ -154,6 +191,24 @@ struct LoadedPlugin::Private {
           std::string(missing.empty() ? "" : ", ") + "delete_ranges (declared by capability)";
     if ((v.capabilities & SPSYNC_CAP_SNAPSHOT) && v.snapshot == nullptr)
       missing += std::string(missing.empty() ? "" : ", ") + "snapshot (declared by capability)";
+    auto require_for = [&](uint64_t cap, const void* fn, const char* name) {
+      if ((v.capabilities & cap) && fn == nullptr)
+        missing += std::string(missing.empty() ? "" : ", ") + name + " (declared by capability)";
+    };
+    auto fn = [](auto p) { return reinterpret_cast<const void*>(p); };
+    require_for(SPSYNC_CAP_ATTACHMENTS, fn(v.attachment_begin), "attachment_begin");
+    require_for(SPSYNC_CAP_ATTACHMENTS, fn(v.attachment_write), "attachment_write");
+    require_for(SPSYNC_CAP_ATTACHMENTS, fn(v.attachment_commit), "attachment_commit");
+    require_for(SPSYNC_CAP_ATTACHMENTS, fn(v.attachment_abort), "attachment_abort");
+    require_for(SPSYNC_CAP_ATTACHMENTS, fn(v.attachment_delete), "attachment_delete");
+    require_for(SPSYNC_CAP_ATTACHMENTS, fn(v.attachment_list), "attachment_list");
+    require_for(SPSYNC_CAP_VERSIONS, fn(v.write_versions), "write_versions");
+    require_for(SPSYNC_CAP_READ_BACK, fn(v.read_schema), "read_schema");
+    require_for(SPSYNC_CAP_READ_BACK, fn(v.read_items), "read_items");
+    if (v.capabilities & SPSYNC_CAP_VERSIONS)
+      require_for(SPSYNC_CAP_READ_BACK, fn(v.read_versions), "read_versions");
+    if (v.capabilities & SPSYNC_CAP_ATTACHMENTS)
+      require_for(SPSYNC_CAP_READ_BACK, fn(v.attachment_read), "attachment_read");
     if (!missing.empty()) {
       throw PluginError(
           file, "plugin " + file + " has an invalid vtable: required members are NULL: " + missing);
@@ -274,6 +329,22 @@ std::unique_ptr<engine::Sink> LoadedPlugin::Open(const SinkConfig& config) {
     result = engine::SinkResult::Fatal(
         detail::AbiViolation(info_.file, "open", "returned OK without an instance"));
   }
+  // ABI 1.2: the instance's own capabilities, a subset of the plugin's.
+  uint64_t capabilities = info_.capabilities;
+  if (result.ok() && vtable_.instance_capabilities != nullptr) {
+    {
+      auto lock = LockLibrary();
+      capabilities = vtable_.instance_capabilities(instance);
+    }
+    if ((capabilities & ~info_.capabilities) != 0) {
+      std::string extra;
+      for (const auto& name : CapabilityNames(capabilities & ~info_.capabilities))
+        extra += (extra.empty() ? "" : ", ") + name;
+      result = engine::SinkResult::Fatal(
+          detail::AbiViolation(info_.file, "instance_capabilities",
+                               "claimed capabilities the plugin does not declare: " + extra));
+    }
+  }
   if (!result.ok()) {
     if (instance != nullptr && status != SPSYNC_OK) {
       // The ABI only hands over an instance on OK; a plugin that set one anyway is
@@ -290,7 +361,7 @@ std::unique_ptr<engine::Sink> LoadedPlugin::Open(const SinkConfig& config) {
     }
     throw PluginError(file_, text);
   }
-  return std::make_unique<PluginSink>(shared_from_this(), instance);
+  return std::make_unique<PluginSink>(shared_from_this(), instance, capabilities);
 }
 
 }  // namespace spsync::plugins

@@ -1,18 +1,26 @@
 // The Kafka sink: one record per item change, keyed "<list GUID>:<item ID>",
-// plus one state record per entity in a compacted state topic.
+// plus one state record per entity in a compacted state topic. Versions go
+// to a versions topic, and attachments are described (not carried) by
+// records on an attachments topic: name, size, SHA-256, etag and where the
+// bytes live (SharePoint's URL); the bytes themselves are only counted.
 //
 // With transactionalId, the records of everything accepted since the last
 // persist and the state record are one Kafka transaction: a read_committed
 // consumer sees a page and the state that covers it together or not at all
 // (transactional persist). Without it the producer is still idempotent (no
 // duplicates from its own retries) but a crash between pages re-sends the
-// page: at-least-once.
+// page: at-least-once, and the instance does not claim
+// SPSYNC_CAP_TRANSACTIONAL_PERSIST (its Capabilities()).
 #include <librdkafka/rdkafka.h>
 #include <spsync/sink.hpp>
 
+#include "kafka_reader.hpp"
+
 #include <atomic>
+#include <charconv>
 #include <chrono>
 #include <cstdint>
+#include <cstdio>
 #include <map>
 #include <memory>
 #include <optional>
@@ -37,29 +45,9 @@ std::string ReplaceAll(std::string s, std::string_view from, std::string_view to
   return s;
 }
 
-void LogCallback(const rd_kafka_t* /*rk*/, int level, const char* fac, const char* buf) {
-  // syslog levels: 0-3 error, 4 warning, 5-6 info, 7 debug.
-  spsync_log_level l = level <= 3   ? SPSYNC_LOG_ERROR
-                       : level == 4 ? SPSYNC_LOG_WARN
-                       : level <= 6 ? SPSYNC_LOG_INFO
-                                    : SPSYNC_LOG_DEBUG;
-  spsync::sdk::Log(l, std::string("kafka: ") + fac + ": " + buf);
-}
-
-// Deleters so every librdkafka object has one owner.
-struct KafkaDeleter {
-  void operator()(rd_kafka_t* rk) const { rd_kafka_destroy(rk); }
-  void operator()(rd_kafka_conf_t* c) const { rd_kafka_conf_destroy(c); }
-  void operator()(rd_kafka_error_t* e) const { rd_kafka_error_destroy(e); }
-  void operator()(rd_kafka_topic_partition_list_t* l) const {
-    rd_kafka_topic_partition_list_destroy(l);
-  }
-  void operator()(rd_kafka_topic_t* t) const { rd_kafka_topic_destroy(t); }
-  void operator()(const rd_kafka_metadata_t* m) const { rd_kafka_metadata_destroy(m); }
-  void operator()(rd_kafka_message_t* m) const { rd_kafka_message_destroy(m); }
-};
-template <typename T>
-using KafkaPtr = std::unique_ptr<T, KafkaDeleter>;
+using spsync::kafka::KafkaPtr;
+using spsync::kafka::LogCallback;
+using spsync::kafka::SetOrThrow;
 
 // One record accepted since the last persist. Kept until the persist commits
 // so a failed transaction can be re-sent whole.
@@ -70,12 +58,30 @@ struct Record {
   const char* op;
 };
 
-void SetOrThrow(rd_kafka_conf_t* conf, const std::string& key, const std::string& value,
-                const std::string& option) {
-  char errstr[512];
-  if (rd_kafka_conf_set(conf, key.c_str(), value.c_str(), errstr, sizeof(errstr)) !=
-      RD_KAFKA_CONF_OK) {
-    throw Fatal("option '" + option + "': " + errstr);
+// Appends one value as JSON (for the "resolved" object of a record).
+void AppendJsonValue(std::string& out, const spsync_value& v) {
+  switch (v.type) {
+    case SPSYNC_VALUE_TEXT:
+    case SPSYNC_VALUE_DATETIME:
+      AppendJsonString(out, View(v.s));
+      break;
+    case SPSYNC_VALUE_JSON:
+      out += v.s.len == 0 ? std::string_view("null") : View(v.s);
+      break;
+    case SPSYNC_VALUE_INTEGER:
+      out += std::to_string(v.i);
+      break;
+    case SPSYNC_VALUE_BOOLEAN:
+      out += v.i != 0 ? "true" : "false";
+      break;
+    case SPSYNC_VALUE_REAL: {
+      char num[32];
+      std::snprintf(num, sizeof(num), "%.17g", v.r);
+      out += num;
+      break;
+    }
+    default:
+      out += "null";
   }
 }
 
@@ -84,10 +90,14 @@ class KafkaSink : public spsync::sdk::Sink {
   explicit KafkaSink(const Config& config) {
     brokers_ = config.Require("brokers");
     topic_pattern_ = config.Get("topic", "spsync.{entity}");
+    attachments_pattern_ = config.Get("attachmentsTopic", "spsync.{entity}.attachments");
+    versions_pattern_ = config.Get("versionsTopic", "spsync.{entity}.versions");
     state_topic_ = config.Get("stateTopic", "spsync.state");
     transactional_id_ = config.Get("transactionalId");
     timeout_ms_ = static_cast<int>(config.GetInt("timeoutMs", 30000));
     if (topic_pattern_.empty()) throw Fatal("option 'topic' must not be empty");
+    if (attachments_pattern_.empty()) throw Fatal("option 'attachmentsTopic' must not be empty");
+    if (versions_pattern_.empty()) throw Fatal("option 'versionsTopic' must not be empty");
     if (state_topic_.empty()) throw Fatal("option 'stateTopic' must not be empty");
     passthrough_ = config.WithPrefix("kafka.");
 
@@ -140,6 +150,10 @@ class KafkaSink : public spsync::sdk::Sink {
                "data topic; {entity} and {list} (the list GUID) are replaced"),
         Option("stateTopic", SPSYNC_OPTION_STRING, false, "spsync.state",
                "compacted topic holding one state record per entity"),
+        Option("attachmentsTopic", SPSYNC_OPTION_STRING, false, "spsync.{entity}.attachments",
+               "topic of the records describing attachments ({entity}, {list} replaced)"),
+        Option("versionsTopic", SPSYNC_OPTION_STRING, false, "spsync.{entity}.versions",
+               "topic of the item version records ({entity}, {list} replaced)"),
         Option("transactionalId", SPSYNC_OPTION_STRING, false, nullptr,
                "enables transactions: each page and its state commit together"),
         Option("timeoutMs", SPSYNC_OPTION_INTEGER, false, "30000",
@@ -150,15 +164,33 @@ class KafkaSink : public spsync::sdk::Sink {
     return options;
   }
 
+  // Transactional only with a transactional id (sink ABI 1.2).
+  uint64_t Capabilities(uint64_t plugin) const override {
+    return transactional() ? plugin : plugin & ~SPSYNC_CAP_TRANSACTIONAL_PERSIST;
+  }
+
   std::string LoadState(std::string_view entity) override {
     entity_ = std::string(entity);
+    index_loaded_ = false;
+    index_.clear();
     return ReadState();
   }
 
   void Begin(const Schema& schema) override {
     if (entity_.empty()) entity_ = std::string(schema.entity());
     list_id_ = std::string(schema.list_id());
-    topic_ = ReplaceAll(ReplaceAll(topic_pattern_, "{entity}", entity_), "{list}", list_id_);
+    auto name = [&](const std::string& pattern) {
+      return ReplaceAll(ReplaceAll(pattern, "{entity}", entity_), "{list}", list_id_);
+    };
+    topic_ = name(topic_pattern_);
+    attachments_topic_ = name(attachments_pattern_);
+    versions_topic_ = name(versions_pattern_);
+    names_.clear();
+    resolved_.clear();
+    for (size_t i = 0; i < schema.size(); ++i) {
+      names_.emplace_back(View(schema.field(i).name));
+      if (spsync::sdk::FieldRole(schema.field(i)) != SPSYNC_FIELD_PLAIN) resolved_.push_back(i);
+    }
   }
 
   void Upsert(Items items, Call& /*call*/) override {
@@ -177,6 +209,7 @@ class KafkaSink : public spsync::sdk::Sink {
         AppendJsonString(v, View(item->modified));
         v += ",\"version\":";
         AppendJsonString(v, View(item->version));
+        AppendResolved(v, item->values, item->value_count);
         v += ",\"item\":";
         std::string_view raw = View(item->raw_json);
         v += raw.empty() ? std::string_view("null") : raw;
@@ -197,6 +230,122 @@ class KafkaSink : public spsync::sdk::Sink {
     try {
       for (int64_t id : ids) {
         pending_.push_back(Record{topic_, Key(id), std::nullopt, "delete"});
+        Produce(pending_.back());
+        // A deleted item has no attachments: their records are tombstoned.
+        DeleteAttachments(id, std::string_view());
+      }
+    } catch (...) {
+      Unwind(mark);
+      throw;
+    }
+    rd_kafka_poll(producer_.get(), 0);
+  }
+
+  // ---- Attachments: described, not carried ----
+
+  void AttachmentBegin(const spsync::sdk::Attachment& a) override {
+    RequireBegin();
+    if (open_) throw Fatal("kafka: an attachment is already open");
+    LoadIndex();
+    open_ = true;
+    open_bytes_ = 0;
+    (void)a;
+  }
+  // The bytes stay in SharePoint: only their count is checked at commit.
+  void AttachmentWrite(std::string_view bytes) override { open_bytes_ += bytes.size(); }
+  void AttachmentCommit(const spsync::sdk::Attachment& a) override {
+    if (!open_) throw Fatal("kafka: attachment_commit without attachment_begin");
+    if (a.size() < 0 || static_cast<uint64_t>(a.size()) != open_bytes_)
+      throw Fatal("kafka: attachment '" + std::string(a.file_name()) + "' committed with size " +
+                  std::to_string(a.size()) + " after " + std::to_string(open_bytes_) + " bytes");
+    Record r{attachments_topic_, AttachmentKey(a.item_id(), a.file_name()), std::string(),
+             "attachment"};
+    std::string& v = *r.value;
+    v += "{\"op\":\"attachment\",\"entity\":";
+    AppendJsonString(v, entity_);
+    v += ",\"list\":";
+    AppendJsonString(v, list_id_);
+    v += ",\"id\":" + std::to_string(a.item_id()) + ",\"name\":";
+    AppendJsonString(v, a.file_name());
+    v += ",\"size\":" + std::to_string(a.size()) + ",\"sha256\":";
+    AppendJsonString(v, a.sha256());
+    v += ",\"etag\":";
+    AppendJsonString(v, a.etag());
+    v += ",\"modified\":";
+    AppendJsonString(v, a.modified());
+    v += ",\"modifiedUnix\":" + std::to_string(a.modified_unix()) + ",\"location\":";
+    // Where the bytes live: SharePoint, at this URL (or unknown).
+    if (a.url().empty())
+      v += "null";
+    else
+      AppendJsonString(v, a.url());
+    v += "}";
+    const size_t mark = pending_.size();
+    try {
+      pending_.push_back(std::move(r));
+      Produce(pending_.back());
+    } catch (...) {
+      Unwind(mark);
+      throw;
+    }
+    index_[{a.item_id(), std::string(a.file_name())}] = spsync::sdk::AttachmentInfo::From(a);
+    open_ = false;
+  }
+  void AttachmentAbort() override { open_ = false; }
+  void AttachmentDelete(int64_t item_id, std::string_view file_name) override {
+    RequireBegin();
+    const size_t mark = pending_.size();
+    try {
+      DeleteAttachments(item_id, file_name);
+    } catch (...) {
+      Unwind(mark);
+      throw;
+    }
+  }
+  void ListAttachments(Ids item_ids, std::vector<spsync::sdk::AttachmentInfo>& out) override {
+    RequireBegin();
+    LoadIndex();
+    for (int64_t id : item_ids)
+      for (auto it = index_.lower_bound({id, std::string()});
+           it != index_.end() && it->first.first == id; ++it)
+        out.push_back(it->second);
+  }
+
+  // ---- Versions ----
+
+  void WriteVersions(spsync::sdk::Versions versions, Call& call) override {
+    RequireBegin();
+    const size_t mark = pending_.size();
+    try {
+      for (size_t i = 0; i < versions.size(); ++i) {
+        const spsync_version* ver = versions[i];
+        if (ver == nullptr || ver->struct_size < sizeof(spsync_version)) {
+          call.Reject(i, "malformed version (NULL or struct too small)");
+          continue;
+        }
+        Record r{versions_topic_, Key(ver->item_id) + ":" + std::to_string(ver->version_id),
+                 std::string(), "version"};
+        std::string& v = *r.value;
+        v += "{\"op\":\"version\",\"entity\":";
+        AppendJsonString(v, entity_);
+        v += ",\"list\":";
+        AppendJsonString(v, list_id_);
+        v += ",\"id\":" + std::to_string(ver->item_id) +
+             ",\"versionId\":" + std::to_string(ver->version_id) + ",\"label\":";
+        AppendJsonString(v, View(ver->label));
+        v += ",\"modified\":";
+        AppendJsonString(v, View(ver->modified));
+        v += ",\"editor\":{\"id\":" + std::to_string(ver->editor_id) + ",\"name\":";
+        AppendJsonString(v, View(ver->editor_name));
+        v += ",\"email\":";
+        AppendJsonString(v, View(ver->editor_email));
+        v += "}";
+        AppendResolved(v, ver->values, ver->value_count);
+        v += ",\"item\":";
+        std::string_view raw = View(ver->raw_json);
+        v += raw.empty() ? std::string_view("null") : raw;
+        v += "}";
+        pending_.push_back(std::move(r));
         Produce(pending_.back());
       }
     } catch (...) {
@@ -254,6 +403,63 @@ class KafkaSink : public spsync::sdk::Sink {
   bool transactional() const { return !transactional_id_.empty(); }
 
   std::string Key(int64_t id) const { return list_id_ + ":" + std::to_string(id); }
+  std::string AttachmentKey(int64_t id, std::string_view name) const {
+    return Key(id) + ":" + std::string(name);
+  }
+
+  // The resolved people and lookups of a record, by field name: they are
+  // not in SharePoint's item JSON.
+  void AppendResolved(std::string& out, const spsync_value* values, size_t count) const {
+    if (resolved_.empty() || count != names_.size()) return;
+    out += ",\"resolved\":{";
+    for (size_t k = 0; k < resolved_.size(); ++k) {
+      if (k > 0) out += ',';
+      AppendJsonString(out, names_[resolved_[k]]);
+      out += ':';
+      AppendJsonValue(out, values[resolved_[k]]);
+    }
+    out += '}';
+  }
+
+  // What the attachments topic says this entity holds (read once per
+  // binding, then kept up to date by this instance's own records).
+  void LoadIndex() {
+    if (index_loaded_) return;
+    index_.clear();
+    const std::string prefix = list_id_ + ":";
+    spsync::kafka::ScanTopic(
+        brokers_, passthrough_, attachments_topic_, timeout_ms_, [&](const rd_kafka_message_t& m) {
+          std::string_view key(static_cast<const char*>(m.key), m.key_len);
+          if (key.substr(0, prefix.size()) != prefix) return;
+          size_t colon = key.find(':', prefix.size());
+          if (colon == std::string_view::npos) return;
+          int64_t id = std::stoll(std::string(key.substr(prefix.size(), colon - prefix.size())));
+          std::pair<int64_t, std::string> k{id, std::string(key.substr(colon + 1))};
+          if (m.payload == nullptr) {
+            index_.erase(k);
+            return;
+          }
+          index_[k] = ParseAttachmentRecord(
+              std::string_view(static_cast<const char*>(m.payload), m.len), id, k.second);
+        });
+    index_loaded_ = true;
+  }
+
+  // Tombstones for one attachment, or all of an item's.
+  void DeleteAttachments(int64_t item_id, std::string_view file_name) {
+    LoadIndex();
+    auto it = index_.lower_bound({item_id, std::string(file_name)});
+    while (it != index_.end() && it->first.first == item_id &&
+           (file_name.empty() || it->first.second == file_name)) {
+      pending_.push_back(Record{attachments_topic_, AttachmentKey(item_id, it->first.second),
+                                std::nullopt, "attachment-delete"});
+      Produce(pending_.back());
+      it = index_.erase(it);
+    }
+  }
+
+  static spsync::sdk::AttachmentInfo ParseAttachmentRecord(std::string_view json, int64_t id,
+                                                           const std::string& name);
 
   void RequireBegin() const {
     if (topic_.empty()) throw Fatal("kafka: begin() must come before upsert/delete");
@@ -369,102 +575,42 @@ class KafkaSink : public spsync::sdk::Sink {
   // state topic read to its end with a read_committed consumer, so a state
   // produced in an unfinished or aborted transaction is never returned.
   std::string ReadState() {
-    KafkaPtr<rd_kafka_conf_t> conf(rd_kafka_conf_new());
-    SetOrThrow(conf.get(), "bootstrap.servers", brokers_, "brokers");
-    // Security and client settings apply to the reader too; producer-only
-    // properties are refused or ignored by a consumer and do not matter here.
-    for (const auto& [k, v] : passthrough_) {
-      char errstr[512];
-      rd_kafka_conf_set(conf.get(), k.c_str(), v.c_str(), errstr, sizeof(errstr));
-    }
-    SetOrThrow(conf.get(), "group.id", "spsync-state-reader", "group.id");
-    SetOrThrow(conf.get(), "isolation.level", "read_committed", "isolation.level");
-    SetOrThrow(conf.get(), "enable.partition.eof", "true", "enable.partition.eof");
-    SetOrThrow(conf.get(), "enable.auto.commit", "false", "enable.auto.commit");
-    SetOrThrow(conf.get(), "auto.offset.reset", "earliest", "auto.offset.reset");
-    // Producer-only keys among kafka.* would only produce warnings here.
-    SetOrThrow(conf.get(), "log_level", "3", "log_level");
-    rd_kafka_conf_set_log_cb(conf.get(), &LogCallback);
-    char errstr[512];
-    rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf.get(), errstr, sizeof(errstr));
-    if (rk == nullptr) throw Fatal(std::string("kafka: cannot create state reader: ") + errstr);
-    conf.release();
-    KafkaPtr<rd_kafka_t> consumer(rk);
-
-    KafkaPtr<rd_kafka_topic_t> topic(rd_kafka_topic_new(rk, state_topic_.c_str(), nullptr));
-    const rd_kafka_metadata_t* raw_md = nullptr;
-    rd_kafka_resp_err_t err = rd_kafka_metadata(rk, 0, topic.get(), &raw_md, timeout_ms_);
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-      throw Retryable("kafka: reading metadata of '" + state_topic_ +
-                      "' failed: " + rd_kafka_err2str(err));
-    KafkaPtr<const rd_kafka_metadata_t> md(raw_md);
-    if (md->topic_cnt < 1 || md->topics[0].err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
-      return {};  // no state topic yet: no state
-    if (md->topics[0].err != RD_KAFKA_RESP_ERR_NO_ERROR)
-      throw Retryable("kafka: state topic '" + state_topic_ +
-                      "': " + rd_kafka_err2str(md->topics[0].err));
-
-    KafkaPtr<rd_kafka_topic_partition_list_t> assignment(
-        rd_kafka_topic_partition_list_new(md->topics[0].partition_cnt));
-    for (int i = 0; i < md->topics[0].partition_cnt; ++i) {
-      const int32_t p = md->topics[0].partitions[i].id;
-      int64_t low = 0, high = 0;
-      err = rd_kafka_query_watermark_offsets(rk, state_topic_.c_str(), p, &low, &high, timeout_ms_);
-      if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-        throw Retryable("kafka: watermarks of '" + state_topic_ + "' [" + std::to_string(p) +
-                        "]: " + rd_kafka_err2str(err));
-      if (high > low)
-        rd_kafka_topic_partition_list_add(assignment.get(), state_topic_.c_str(), p)->offset =
-            RD_KAFKA_OFFSET_BEGINNING;
-    }
-    if (assignment->cnt == 0) return {};
-    err = rd_kafka_assign(rk, assignment.get());
-    if (err != RD_KAFKA_RESP_ERR_NO_ERROR)
-      throw Retryable(std::string("kafka: assign state topic: ") + rd_kafka_err2str(err));
-
-    int remaining = assignment->cnt;
     std::optional<std::string> value;
     bool found = false;
     int64_t best_ts = INT64_MIN;
     int32_t best_partition = -1;
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms_);
-    while (remaining > 0) {
-      if (std::chrono::steady_clock::now() > deadline) {
-        rd_kafka_consumer_close(rk);
-        throw Retryable("kafka: reading state topic '" + state_topic_ + "' timed out");
-      }
-      KafkaPtr<rd_kafka_message_t> msg(rd_kafka_consumer_poll(rk, 100));
-      if (!msg) continue;
-      if (msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
-        --remaining;
-        continue;
-      }
-      if (msg->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        std::string text = rd_kafka_message_errstr(msg.get());
-        rd_kafka_consumer_close(rk);
-        throw Retryable("kafka: reading state topic '" + state_topic_ + "': " + text);
-      }
-      if (msg->key_len != entity_.size() ||
-          std::string_view(static_cast<const char*>(msg->key), msg->key_len) != entity_)
-        continue;
-      // Within a partition, later offsets win; across partitions (only after
-      // the topic was repartitioned) the later timestamp wins.
-      const int64_t ts = rd_kafka_message_timestamp(msg.get(), nullptr);
-      if (found && ts < best_ts && msg->partition != best_partition) continue;
-      found = true;
-      best_ts = ts;
-      best_partition = msg->partition;
-      if (msg->payload == nullptr)
-        value.reset();
-      else
-        value = std::string(static_cast<const char*>(msg->payload), msg->len);
-    }
-    rd_kafka_consumer_close(rk);
+    spsync::kafka::ScanTopic(
+        brokers_, passthrough_, state_topic_, timeout_ms_, [&](const rd_kafka_message_t& m) {
+          if (m.key_len != entity_.size() ||
+              std::string_view(static_cast<const char*>(m.key), m.key_len) != entity_)
+            return;
+          // Within a partition, later offsets win; across partitions (only
+          // after the topic was repartitioned) the later timestamp wins.
+          const int64_t ts = rd_kafka_message_timestamp(&m, nullptr);
+          if (found && ts < best_ts && m.partition != best_partition) return;
+          found = true;
+          best_ts = ts;
+          best_partition = m.partition;
+          if (m.payload == nullptr)
+            value.reset();
+          else
+            value = std::string(static_cast<const char*>(m.payload), m.len);
+        });
     return value.value_or(std::string());
   }
 
   std::string brokers_;
   std::string topic_pattern_;
+  std::string attachments_pattern_;
+  std::string versions_pattern_;
+  std::string attachments_topic_;
+  std::string versions_topic_;
+  std::vector<std::string> names_;  // field names, in value order
+  std::vector<size_t> resolved_;    // positions of resolved fields
+  bool index_loaded_ = false;
+  std::map<std::pair<int64_t, std::string>, spsync::sdk::AttachmentInfo> index_;
+  bool open_ = false;
+  uint64_t open_bytes_ = 0;
   std::string state_topic_;
   std::string transactional_id_;
   int timeout_ms_ = 30000;
@@ -483,8 +629,51 @@ class KafkaSink : public spsync::sdk::Sink {
   std::string delivery_error_;
 };
 
+// An attachment record (see AttachmentCommit), read back with a small
+// scan: the fields are flat strings and integers written by this sink.
+spsync::sdk::AttachmentInfo KafkaSink::ParseAttachmentRecord(std::string_view json, int64_t id,
+                                                             const std::string& name) {
+  spsync::sdk::AttachmentInfo info;
+  info.item_id = id;
+  info.file_name = name;
+  auto field = [&](std::string_view key) -> std::string_view {
+    std::string pattern = "\"";
+    pattern.append(key).append("\":");
+    size_t at = json.find(pattern);
+    if (at == std::string_view::npos) return {};
+    return json.substr(at + pattern.size());
+  };
+  auto text = [&](std::string_view key) {
+    std::string_view rest = field(key);
+    std::string out;
+    if (rest.empty() || rest[0] != '"') return out;
+    for (size_t i = 1; i < rest.size() && rest[i] != '"'; ++i) {
+      if (rest[i] == '\\' && i + 1 < rest.size()) {
+        char e = rest[++i];
+        out += e == 'n' ? '\n' : e == 't' ? '\t' : e == 'r' ? '\r' : e;
+        continue;
+      }
+      out += rest[i];
+    }
+    return out;
+  };
+  auto number = [&](std::string_view key) {
+    std::string_view rest = field(key);
+    int64_t v = 0;
+    std::from_chars(rest.data(), rest.data() + rest.size(), v);
+    return v;
+  };
+  info.size = number("size");
+  info.sha256 = text("sha256");
+  info.etag = text("etag");
+  info.modified = text("modified");
+  info.modified_unix = number("modifiedUnix");
+  info.url = text("location");
+  return info;
+}
+
 }  // namespace
 
-SPSYNC_SINK_PLUGIN(KafkaSink, "kafka", "1.0.0",
+SPSYNC_SINK_PLUGIN(KafkaSink, "kafka", "1.2.0",
                    "Apache Kafka (librdkafka), optionally transactional",
                    SPSYNC_CAP_TRANSACTIONAL_PERSIST)

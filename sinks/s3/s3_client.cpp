@@ -144,8 +144,9 @@ Poco::Net::HTTPClientSession& Client::Session() {
 
 Response Client::Send(const std::string& method, const std::string& key,
                       const std::vector<std::pair<std::string, std::string>>& query,
-                      const std::string& body, const std::string& content_type,
-                      std::initializer_list<int> accept) {
+                      std::string_view body, const std::string& content_type,
+                      std::initializer_list<int> accept,
+                      const std::vector<std::pair<std::string, std::string>>& extra) {
   // Bucket-level calls (listing, HEAD) address "/bucket", not "/bucket/".
   std::string path = config_.path_style ? "/" + config_.bucket : "";
   if (!key.empty() || !config_.path_style) path += "/" + key;
@@ -182,6 +183,7 @@ Response Client::Send(const std::string& method, const std::string& key,
     try {
       Poco::Net::HTTPRequest request(method, target, Poco::Net::HTTPMessage::HTTP_1_1);
       for (const auto& [k, v] : sig.headers) request.set(k, v);
+      for (const auto& [k, v] : extra) request.set(k, v);
       request.set("Authorization", signature.authorization);
       if (method == "PUT" || method == "POST" || !body.empty())
         request.setContentLength(static_cast<std::streamsize>(body.size()));
@@ -229,43 +231,79 @@ Response Client::Send(const std::string& method, const std::string& key,
   throw Fatal(text);
 }
 
-void Client::Put(const std::string& key, const std::string& body, const std::string& content_type) {
+void Client::Put(const std::string& key, std::string_view body, const std::string& content_type) {
   Send("PUT", key, {}, body, content_type);
 }
 
-void Client::PutMultipart(const std::string& key, const std::string& body,
-                          const std::string& content_type, size_t chunk_bytes) {
+std::string Client::CreateMultipart(const std::string& key, const std::string& content_type) {
   Response init = Send("POST", key, {{"uploads", ""}}, "", content_type);
   const std::string upload_id = XmlFirst(init.body, "UploadId");
   if (upload_id.empty()) throw Retryable("S3 POST " + Url(key) + "?uploads returned no UploadId");
+  return upload_id;
+}
+
+std::string Client::UploadPart(const std::string& key, const std::string& upload_id, int number,
+                               std::string_view data) {
+  Response r =
+      Send("PUT", key, {{"partNumber", std::to_string(number)}, {"uploadId", upload_id}}, data, "");
+  return r.Header("etag");
+}
+
+void Client::CompleteMultipart(const std::string& key, const std::string& upload_id,
+                               const std::vector<std::string>& etags) {
+  std::string complete = "<CompleteMultipartUpload>";
+  for (size_t i = 0; i < etags.size(); ++i) {
+    complete += "<Part><PartNumber>" + std::to_string(i + 1) + "</PartNumber><ETag>" + etags[i] +
+                "</ETag></Part>";
+  }
+  complete += "</CompleteMultipartUpload>";
+  Response done = Send("POST", key, {{"uploadId", upload_id}}, complete, "application/xml");
+  // CompleteMultipartUpload can fail after a 200 status line: the error is
+  // in the body.
+  if (done.body.find("<Error>") != std::string::npos) {
+    throw Retryable("S3 POST " + Url(key) + " (complete multipart) failed: " +
+                    XmlFirst(done.body, "Code") + ": " + XmlFirst(done.body, "Message"));
+  }
+}
+
+void Client::AbortMultipart(const std::string& key, const std::string& upload_id) {
+  Send("DELETE", key, {{"uploadId", upload_id}}, "", "", {404});
+}
+
+void Client::PutMultipart(const std::string& key, std::string_view body,
+                          const std::string& content_type, size_t chunk_bytes) {
+  const std::string upload_id = CreateMultipart(key, content_type);
   try {
-    std::string complete = "<CompleteMultipartUpload>";
-    size_t part = 0;
-    for (size_t off = 0; off < body.size(); off += chunk_bytes) {
-      ++part;
-      Response r = Send("PUT", key, {{"partNumber", std::to_string(part)}, {"uploadId", upload_id}},
-                        body.substr(off, chunk_bytes), "");
-      const std::string etag = r.Header("etag");
-      complete += "<Part><PartNumber>" + std::to_string(part) + "</PartNumber><ETag>" + etag +
-                  "</ETag></Part>";
-    }
-    complete += "</CompleteMultipartUpload>";
-    Response done = Send("POST", key, {{"uploadId", upload_id}}, complete, "application/xml");
-    // CompleteMultipartUpload can fail after a 200 status line: the error is
-    // in the body.
-    if (done.body.find("<Error>") != std::string::npos) {
-      throw Retryable("S3 POST " + Url(key) + " (complete multipart) failed: " +
-                      XmlFirst(done.body, "Code") + ": " + XmlFirst(done.body, "Message"));
-    }
+    std::vector<std::string> etags;
+    for (size_t off = 0; off < body.size(); off += chunk_bytes)
+      etags.push_back(UploadPart(key, upload_id, static_cast<int>(etags.size() + 1),
+                                 body.substr(off, chunk_bytes)));
+    CompleteMultipart(key, upload_id, etags);
   } catch (...) {
     try {
-      Send("DELETE", key, {{"uploadId", upload_id}}, "", "", {404});
+      AbortMultipart(key, upload_id);
     } catch (...) {
       // The original error matters more; an unaborted upload only costs
       // storage until a lifecycle rule removes it.
     }
     throw;
   }
+}
+
+std::optional<std::string> Client::GetRange(const std::string& key, uint64_t offset,
+                                            size_t length) {
+  if (length == 0) return std::string();
+  Response r = Send(
+      "GET", key, {}, "", "", {404, 416},
+      {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}});
+  if (r.status == 404) return std::nullopt;
+  if (r.status == 416) return std::string();
+  // A server that ignores Range answers 200 with the whole object.
+  if (r.status == 200 && r.body.size() > length) {
+    if (offset >= r.body.size()) return std::string();
+    return r.body.substr(static_cast<size_t>(offset), length);
+  }
+  return std::move(r.body);
 }
 
 std::optional<std::string> Client::Get(const std::string& key) {
@@ -278,12 +316,13 @@ void Client::Delete(const std::string& key) {
   Send("DELETE", key, {}, "", "", {404});
 }
 
-std::vector<std::string> Client::List(const std::string& prefix) {
+std::vector<std::string> Client::List(const std::string& prefix, const std::string& start_after) {
   std::vector<std::string> keys;
   std::string token;
   for (;;) {
     std::vector<std::pair<std::string, std::string>> query = {{"list-type", "2"},
                                                               {"prefix", prefix}};
+    if (!start_after.empty()) query.emplace_back("start-after", start_after);
     if (!token.empty()) query.emplace_back("continuation-token", token);
     Response r = Send("GET", "", query, "", "");
     // Keys sit inside <Contents>; <Key> appears nowhere else in a listing.

@@ -6,9 +6,11 @@
 
 #include <Poco/Net/HTTPClientSession.h>
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -37,15 +39,28 @@ class Client {
   explicit Client(ClientConfig config);
   ~Client();
 
-  void Put(const std::string& key, const std::string& body, const std::string& content_type);
+  void Put(const std::string& key, std::string_view body, const std::string& content_type);
   // Multipart upload in chunks of chunk_bytes (the last one may be smaller).
-  void PutMultipart(const std::string& key, const std::string& body,
-                    const std::string& content_type, size_t chunk_bytes);
+  void PutMultipart(const std::string& key, std::string_view body, const std::string& content_type,
+                    size_t chunk_bytes);
+  // The steps of a multipart upload, for bodies that are streamed: create
+  // (returns the upload ID), upload part `number` (1-based; returns its
+  // ETag), complete with every part's ETag in order, or abort.
+  std::string CreateMultipart(const std::string& key, const std::string& content_type);
+  std::string UploadPart(const std::string& key, const std::string& upload_id, int number,
+                         std::string_view data);
+  void CompleteMultipart(const std::string& key, const std::string& upload_id,
+                         const std::vector<std::string>& etags);
+  void AbortMultipart(const std::string& key, const std::string& upload_id);
   // The object's bytes, or nullopt if it does not exist.
   std::optional<std::string> Get(const std::string& key);
+  // Up to `length` bytes from `offset` (a Range GET): "" at or past the end,
+  // nullopt if the object does not exist.
+  std::optional<std::string> GetRange(const std::string& key, uint64_t offset, size_t length);
   void Delete(const std::string& key);
-  // Every key under `prefix` (ListObjectsV2, following continuation tokens).
-  std::vector<std::string> List(const std::string& prefix);
+  // Every key under `prefix` (ListObjectsV2, following continuation tokens);
+  // with `start_after`, only keys after it (lexicographically).
+  std::vector<std::string> List(const std::string& prefix, const std::string& start_after = "");
   // HEAD on the bucket: reachable and allowed.
   void HeadBucket();
 
@@ -54,10 +69,12 @@ class Client {
  private:
   // Sends one signed request. Throws Retryable / Fatal on transport errors
   // and on statuses other than 2xx and those in `accept`.
+  // `extra` headers are sent but not signed (a Range header).
   Response Send(const std::string& method, const std::string& key,
                 const std::vector<std::pair<std::string, std::string>>& query,
-                const std::string& body, const std::string& content_type,
-                std::initializer_list<int> accept = {});
+                std::string_view body, const std::string& content_type,
+                std::initializer_list<int> accept = {},
+                const std::vector<std::pair<std::string, std::string>>& extra = {});
   Poco::Net::HTTPClientSession& Session();
 
   ClientConfig config_;

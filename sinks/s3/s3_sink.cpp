@@ -1,15 +1,17 @@
 // The S3-compatible sink: NDJSON parts (gzip by default) under
 // prefix/<entity>/data/yyyy/mm/dd/, committed by prefix/<entity>/_state.json.
+// Versions, attachments and the schema ride the same commit (s3_layout.hpp).
 //
-// Commit protocol: a part is named by a per-entity sequence number. persist()
-// uploads the buffered records as the next part(s) and only then rewrites
-// _state.json with the highest part sequence it covers. A reader that follows
-// _state.json (parts with seq <= committedSeq) never sees uncommitted data,
-// and load_state() deletes parts above committedSeq, left by a session that
-// died between a part and its state. Together: transactional persist.
+// Commit protocol: every object is named by a per-entity sequence number.
+// persist() uploads the buffered records as the next part(s) (data,
+// versions, attachment log) and the schema if it changed, and only then
+// rewrites _state.json with the highest sequence number it covers. A reader
+// that follows _state.json (objects with seq <= committedSeq) never sees
+// uncommitted data, and load_state() deletes objects above committedSeq,
+// left by a session that died between writing them and its state. Together:
+// transactional persist.
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
-#include <zlib.h>
 #include <spsync/sink.hpp>
 
 #include <algorithm>
@@ -17,14 +19,25 @@
 #include <cstdio>
 #include <ctime>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "s3_attachments.hpp"
 #include "s3_client.hpp"
+#include "s3_layout.hpp"
+#include "s3_read.hpp"
 
 namespace {
 
+using spsync::s3::Gunzip;
+using spsync::s3::Gzip;
+using spsync::s3::Iso8601Now;
+using spsync::s3::Pad8;
+using spsync::s3::PartSeq;
+using spsync::s3::RecordHead;
+using spsync::s3::SeqAfter;
 using spsync::sdk::AppendJsonString;
 using spsync::sdk::Base64Decode;
 using spsync::sdk::Base64Encode;
@@ -41,92 +54,31 @@ constexpr long long kDefaultPartBytes = 8LL << 20;
 constexpr long long kDefaultMultipartBytes = 16LL << 20;
 constexpr long long kMinMultipartChunk = 5LL << 20;  // S3's minimum part size
 
-std::string Gzip(std::string_view in) {
-  z_stream zs{};
-  // windowBits 15 + 16: a gzip wrapper, so `gunzip` and every S3 reader cope.
-  if (deflateInit2(&zs, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
-    throw Fatal("zlib: deflateInit2 failed");
-  std::string out(deflateBound(&zs, in.size()), '\0');
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  zs.next_out = reinterpret_cast<Bytef*>(out.data());
-  zs.avail_out = static_cast<uInt>(out.size());
-  int rc = deflate(&zs, Z_FINISH);
-  out.resize(zs.total_out);
-  deflateEnd(&zs);
-  if (rc != Z_STREAM_END) throw Fatal("zlib: deflate failed");
-  return out;
-}
-
-std::string Gunzip(std::string_view in) {
-  z_stream zs{};
-  if (inflateInit2(&zs, 15 + 32) != Z_OK) throw Fatal("zlib: inflateInit2 failed");
-  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(in.data()));
-  zs.avail_in = static_cast<uInt>(in.size());
-  std::string out;
-  char buf[1 << 16];
-  int rc = Z_OK;
-  while (rc != Z_STREAM_END) {
-    zs.next_out = reinterpret_cast<Bytef*>(buf);
-    zs.avail_out = sizeof(buf);
-    rc = inflate(&zs, Z_NO_FLUSH);
-    if (rc != Z_OK && rc != Z_STREAM_END) {
-      inflateEnd(&zs);
-      throw Fatal("zlib: corrupt gzip data");
+// Appends one value as JSON (for the "resolved" object of a record).
+void AppendJsonValue(std::string& out, const spsync_value& v) {
+  switch (v.type) {
+    case SPSYNC_VALUE_TEXT:
+    case SPSYNC_VALUE_DATETIME:
+      AppendJsonString(out, View(v.s));
+      break;
+    case SPSYNC_VALUE_JSON:
+      out += v.s.len == 0 ? std::string_view("null") : View(v.s);
+      break;
+    case SPSYNC_VALUE_INTEGER:
+      out += std::to_string(v.i);
+      break;
+    case SPSYNC_VALUE_BOOLEAN:
+      out += v.i != 0 ? "true" : "false";
+      break;
+    case SPSYNC_VALUE_REAL: {
+      char num[32];
+      std::snprintf(num, sizeof(num), "%.17g", v.r);
+      out += num;
+      break;
     }
-    out.append(buf, sizeof(buf) - zs.avail_out);
-    if (rc == Z_OK && zs.avail_in == 0 && zs.avail_out != 0) break;
+    default:
+      out += "null";
   }
-  inflateEnd(&zs);
-  return out;
-}
-
-std::string Iso8601Now() {
-  std::time_t now = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&now, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-// The sequence number in ".../part-00000042.ndjson[.gz]", or -1.
-long long PartSeq(const std::string& key) {
-  size_t slash = key.rfind('/');
-  std::string_view name = std::string_view(key).substr(slash == std::string::npos ? 0 : slash + 1);
-  if (name.substr(0, 5) != "part-") return -1;
-  long long seq = 0;
-  size_t i = 5;
-  for (; i < name.size() && name[i] >= '0' && name[i] <= '9'; ++i) seq = seq * 10 + (name[i] - '0');
-  if (i == 5 || name.substr(i, 7) != ".ndjson") return -1;
-  return seq;
-}
-
-// The records are written by this sink with "op" and "id" first, so the
-// snapshot replay reads them from the line head instead of parsing the whole
-// item (which is most of the line).
-bool RecordHead(std::string_view line, bool* is_delete, long long* id) {
-  static constexpr std::string_view kUpsert = "{\"op\":\"upsert\",\"id\":";
-  static constexpr std::string_view kDelete = "{\"op\":\"delete\",\"id\":";
-  std::string_view rest;
-  if (line.substr(0, kUpsert.size()) == kUpsert) {
-    *is_delete = false;
-    rest = line.substr(kUpsert.size());
-  } else if (line.substr(0, kDelete.size()) == kDelete) {
-    *is_delete = true;
-    rest = line.substr(kDelete.size());
-  } else {
-    return false;
-  }
-  long long v = 0;
-  size_t i = 0;
-  bool neg = !rest.empty() && rest[0] == '-';
-  if (neg) ++i;
-  size_t digits = i;
-  for (; i < rest.size() && rest[i] >= '0' && rest[i] <= '9'; ++i) v = v * 10 + (rest[i] - '0');
-  if (i == digits) return false;
-  *id = neg ? -v : v;
-  return true;
 }
 
 class S3Sink : public spsync::sdk::Sink {
@@ -180,9 +132,15 @@ class S3Sink : public spsync::sdk::Sink {
   }
 
   std::string LoadState(std::string_view entity) override {
+    if (attachments_) attachments_->Abort();
+    attachments_.reset();
     entity_ = std::string(entity);
+    committed_schema_json_.clear();
     buffer_.clear();
+    versions_.clear();
+    reader_.reset();
     committed_seq_ = 0;
+    committed_schema_key_.clear();
     // The state is written twice, _state.next.json then _state.json (see
     // Persist), so at any instant at least one copy is whole, even on a store
     // whose PUT is not atomic (s3rver keeps the truncated body of a PUT whose
@@ -206,9 +164,10 @@ class S3Sink : public spsync::sdk::Sink {
     // died while writing; nothing was ever committed.)
     if (chosen != nullptr) {
       committed_seq_ = chosen->seq;
+      committed_schema_key_ = chosen->schema_key;
       state = chosen->state;
     }
-    // Parts above the committed sequence were written by a session that
+    // Objects above the committed sequence were written by a session that
     // stopped before its persist: remove them so no reader and no snapshot
     // ever counts them, and so their sequence numbers are reused cleanly.
     size_t removed = 0;
@@ -219,19 +178,40 @@ class S3Sink : public spsync::sdk::Sink {
         ++removed;
       }
     }
+    // The newer folders begin with the number: one listing each, starting
+    // after the committed number, finds exactly the uncommitted objects.
+    const std::string after = Pad8(committed_seq_) + "~";
+    for (const std::string folder :
+         {"versions/part-", "attachments/log/part-", "attachments/files/", "schema/"}) {
+      for (const auto& key : client_->List(Base() + folder, Base() + folder + after)) {
+        if (SeqAfter(key, Base() + folder) <= committed_seq_) continue;
+        client_->Delete(key);
+        ++removed;
+      }
+    }
     if (removed > 0)
       spsync::sdk::Log(SPSYNC_LOG_INFO, "s3: removed " + std::to_string(removed) +
-                                            " uncommitted part(s) of '" + entity_ + "'");
+                                            " uncommitted object(s) of '" + entity_ + "'");
     next_seq_ = committed_seq_ + 1;
+    attachments_.reset();
     return state;
   }
 
   void Begin(const Schema& schema) override {
     if (entity_.empty()) entity_ = std::string(schema.entity());
     list_id_ = std::string(schema.list_id());
+    schema_json_ = spsync::s3::SchemaJson(schema);
+    resolved_.clear();
+    names_.clear();
+    for (size_t i = 0; i < schema.size(); ++i) {
+      names_.emplace_back(View(schema.field(i).name));
+      if (spsync::sdk::FieldRole(schema.field(i)) != SPSYNC_FIELD_PLAIN) resolved_.push_back(i);
+    }
+    reader_.reset();
   }
 
   void Upsert(Items items, Call& /*call*/) override {
+    reader_.reset();
     const size_t mark = buffer_.size();
     for (const spsync_item* item : items) {
       buffer_ += "{\"op\":\"upsert\",\"id\":";
@@ -240,6 +220,7 @@ class S3Sink : public spsync::sdk::Sink {
       AppendJsonString(buffer_, View(item->modified));
       buffer_ += ",\"version\":";
       AppendJsonString(buffer_, View(item->version));
+      AppendResolved(buffer_, item->values, item->value_count);
       buffer_ += ",\"item\":";
       std::string_view raw = View(item->raw_json);
       buffer_ += raw.empty() ? std::string_view("null") : raw;
@@ -249,6 +230,8 @@ class S3Sink : public spsync::sdk::Sink {
   }
 
   void Delete(Ids ids, Call& /*call*/) override {
+    RequireEntity();
+    reader_.reset();
     const size_t mark = buffer_.size();
     for (int64_t id : ids) {
       buffer_ += "{\"op\":\"delete\",\"id\":";
@@ -256,22 +239,51 @@ class S3Sink : public spsync::sdk::Sink {
       buffer_ += ",\"modified\":null,\"version\":null,\"item\":null}\n";
     }
     FlushIfFull(mark);
+    // A deleted item has no attachments.
+    for (int64_t id : ids) Attachments().Delete(id, std::string_view(), committed_seq_);
   }
 
   void Persist(std::string_view state) override {
     RequireEntity();
-    if (!buffer_.empty()) WritePart();
+    reader_.reset();
+    if (!buffer_.empty()) WritePart(buffer_, DatedPartKey());
+    if (!versions_.empty())
+      WritePart(versions_, Base() + "versions/part-" + Pad8(next_seq_) + Ext());
+    std::string& log = Attachments().log();
+    if (!log.empty()) WritePart(log, Base() + "attachments/log/part-" + Pad8(next_seq_) + Ext());
+    // The schema goes up when it changed; it is named by the number this
+    // persist commits (at least committed + 1, also without a part).
+    std::string schema_key = committed_schema_key_;
+    if (!schema_key.empty() && committed_schema_json_.empty() && !schema_json_.empty()) {
+      // Once per binding: what the committed schema is, to write it only
+      // when it changed.
+      committed_schema_json_ = client_->Get(schema_key).value_or(std::string());
+    }
+    if (!schema_json_.empty() && schema_json_ != committed_schema_json_) {
+      const long long seq = std::max(next_seq_ - 1, committed_seq_ + 1);
+      schema_key = Base() + "schema/" + Pad8(seq) + ".json";
+      client_->Put(schema_key, schema_json_, "application/json");
+      next_seq_ = std::max(next_seq_, seq + 1);
+    }
+    // Attachment files of this transaction carry committed + 1.
+    if (attached_) next_seq_ = std::max(next_seq_, committed_seq_ + 2);
     std::string json = "{\"format\":1,\"entity\":";
     AppendJsonString(json, entity_);
     json += ",\"listId\":";
     AppendJsonString(json, list_id_);
     json += ",\"committedSeq\":" + std::to_string(next_seq_ - 1);
     json += ",\"committedAt\":\"" + Iso8601Now() + "\"";
+    json += ",\"schemaKey\":";
+    AppendJsonString(json, schema_key);
     json += ",\"state\":\"" + Base64Encode(state) + "\"}\n";
     // Two copies, in this order: see LoadState.
     client_->Put(NextStateKey(), json, "application/json");
     client_->Put(StateKey(), json, "application/json");
     committed_seq_ = next_seq_ - 1;
+    committed_schema_key_ = schema_key;
+    committed_schema_json_ = schema_json_;
+    attached_ = false;
+    Attachments().Committed();
   }
 
   void Snapshot(Call& call) override {
@@ -313,7 +325,7 @@ class S3Sink : public spsync::sdk::Sink {
       out += line;
       out.push_back('\n');
     }
-    const std::string key = prefix_ + entity_ + "/snapshot.ndjson" + (gzip_ ? ".gz" : "");
+    const std::string key = Base() + "snapshot.ndjson" + (gzip_ ? ".gz" : "");
     Upload(key, gzip_ ? Gzip(out) : out);
     call.Message(client_->Url(key) + " (" + std::to_string(live.size()) + " items, parts 1-" +
                  std::to_string(committed_seq_) + ")");
@@ -321,12 +333,108 @@ class S3Sink : public spsync::sdk::Sink {
 
   void Check(Call& /*call*/) override { client_->HeadBucket(); }
 
+  // ---- Attachments (s3_attachments.hpp) ----
+
+  void AttachmentBegin(const spsync::sdk::Attachment& a) override {
+    RequireEntity();
+    Attachments().Begin(a, committed_seq_ + 1);
+  }
+  void AttachmentWrite(std::string_view bytes) override { Attachments().Write(bytes); }
+  void AttachmentCommit(const spsync::sdk::Attachment& a) override {
+    Attachments().Commit(a);
+    attached_ = true;
+  }
+  void AttachmentAbort() override {
+    if (attachments_) attachments_->Abort();
+  }
+  void AttachmentDelete(int64_t item_id, std::string_view file_name) override {
+    RequireEntity();
+    Attachments().Delete(item_id, file_name, committed_seq_);
+  }
+  void ListAttachments(Ids item_ids, std::vector<spsync::sdk::AttachmentInfo>& out) override {
+    RequireEntity();
+    Attachments().List(item_ids, committed_seq_, out);
+  }
+
+  // ---- Versions (versions/part-<seq>) ----
+
+  void WriteVersions(spsync::sdk::Versions versions, Call& call) override {
+    RequireEntity();
+    reader_.reset();
+    for (size_t i = 0; i < versions.size(); ++i) {
+      const spsync_version* v = versions[i];
+      if (v == nullptr || v->struct_size < sizeof(spsync_version)) {
+        call.Reject(i, "malformed version (NULL or struct too small)");
+        continue;
+      }
+      versions_ += "{\"id\":" + std::to_string(v->item_id) +
+                   ",\"versionId\":" + std::to_string(v->version_id) + ",\"label\":";
+      AppendJsonString(versions_, View(v->label));
+      versions_ += ",\"modified\":";
+      AppendJsonString(versions_, View(v->modified));
+      versions_ += ",\"editor\":{\"id\":" + std::to_string(v->editor_id) + ",\"name\":";
+      AppendJsonString(versions_, View(v->editor_name));
+      versions_ += ",\"email\":";
+      AppendJsonString(versions_, View(v->editor_email));
+      versions_ += "}";
+      AppendResolved(versions_, v->values, v->value_count);
+      versions_ += ",\"item\":";
+      std::string_view raw = View(v->raw_json);
+      versions_ += raw.empty() ? std::string_view("null") : raw;
+      versions_ += "}\n";
+    }
+  }
+
+  // ---- Reading back (s3_read.hpp) ----
+
+  bool ReadSchema(spsync::sdk::StoredSchema& out) override { return Reader().Schema(out); }
+  void ReadItems(int64_t after_id, size_t max_count,
+                 std::vector<spsync::sdk::StoredItem>& out) override {
+    Reader().Items(after_id, max_count, out);
+  }
+  void ReadVersions(int64_t after_item_id, int64_t after_version_id, size_t max_count,
+                    std::vector<spsync::sdk::StoredVersion>& out) override {
+    Reader().Versions(after_item_id, after_version_id, max_count, out);
+  }
+  size_t ReadAttachment(int64_t item_id, std::string_view file_name, uint64_t offset, void* buffer,
+                        size_t capacity) override {
+    RequireEntity();
+    return Attachments().Read(item_id, file_name, offset, buffer, capacity, committed_seq_);
+  }
+
  private:
-  std::string StateKey() const { return prefix_ + entity_ + "/_state.json"; }
-  std::string NextStateKey() const { return prefix_ + entity_ + "/_state.next.json"; }
+  std::string Base() const { return prefix_ + entity_ + "/"; }
+  std::string StateKey() const { return Base() + "_state.json"; }
+  std::string NextStateKey() const { return Base() + "_state.next.json"; }
+  std::string DataPrefix() const { return Base() + "data/"; }
+  std::string Ext() const { return gzip_ ? ".ndjson.gz" : ".ndjson"; }
+
+  // What a reader that follows the state sees (the committed objects).
+  spsync::s3::Reader& Reader() {
+    RequireEntity();
+    if (!reader_)
+      reader_ = std::make_unique<spsync::s3::Reader>(*client_, Base(), committed_seq_,
+                                                     committed_schema_key_);
+    return *reader_;
+  }
+
+  // The resolved people and lookups of a record, by field name: they are
+  // not in SharePoint's item JSON.
+  void AppendResolved(std::string& out, const spsync_value* values, size_t count) const {
+    if (resolved_.empty() || count != names_.size()) return;
+    out += ",\"resolved\":{";
+    for (size_t k = 0; k < resolved_.size(); ++k) {
+      if (k > 0) out += ',';
+      AppendJsonString(out, names_[resolved_[k]]);
+      out += ':';
+      AppendJsonValue(out, values[resolved_[k]]);
+    }
+    out += '}';
+  }
 
   struct StateCopy {
     long long seq = 0;
+    std::string schema_key;
     std::string state;
   };
   // One copy of the state; nothing if absent, or if incomplete (then
@@ -339,6 +447,7 @@ class S3Sink : public spsync::sdk::Sink {
       auto obj = parser.parse(*body).extract<Poco::JSON::Object::Ptr>();
       StateCopy copy;
       copy.seq = obj->getValue<long long>("committedSeq");
+      copy.schema_key = obj->optValue<std::string>("schemaKey", "");
       copy.state = Base64Decode(obj->optValue<std::string>("state", ""), key + ": state");
       return copy;
     } catch (const Poco::Exception& e) {
@@ -346,10 +455,17 @@ class S3Sink : public spsync::sdk::Sink {
       return std::nullopt;
     }
   }
-  std::string DataPrefix() const { return prefix_ + entity_ + "/data/"; }
 
   void RequireEntity() const {
     if (entity_.empty()) throw Fatal("s3: load_state() or begin() must come first");
+  }
+
+  spsync::s3::AttachmentStore& Attachments() {
+    RequireEntity();
+    if (!attachments_)
+      attachments_ = std::make_unique<spsync::s3::AttachmentStore>(
+          *client_, Base(), static_cast<size_t>(multipart_bytes_), gzip_);
+    return *attachments_;
   }
 
   // Writes a part once the buffer passes partBytes. If that fails, this
@@ -359,26 +475,30 @@ class S3Sink : public spsync::sdk::Sink {
     if (static_cast<long long>(buffer_.size()) < part_bytes_) return;
     try {
       RequireEntity();
-      WritePart();
+      WritePart(buffer_, DatedPartKey());
     } catch (...) {
       buffer_.resize(mark);
       throw;
     }
   }
 
-  void WritePart() {
+  std::string DatedPartKey() const {
     std::time_t now = std::time(nullptr);
     std::tm tm{};
     gmtime_r(&now, &tm);
     char name[96];
-    std::snprintf(name, sizeof(name), "%04d/%02d/%02d/part-%08lld.ndjson%s", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, next_seq_, gzip_ ? ".gz" : "");
-    const std::string key = DataPrefix() + name;
-    Upload(key, gzip_ ? Gzip(buffer_) : buffer_);
-    // Only a successful upload takes the sequence number: a failed one is
-    // retried under the same key, overwriting whatever half-arrived.
+    std::snprintf(name, sizeof(name), "%04d/%02d/%02d/part-%08lld", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, next_seq_);
+    return DataPrefix() + name + Ext();
+  }
+
+  // Uploads `records` as the part `key` (named with next_seq_). Only a
+  // successful upload takes the sequence number: a failed one is retried
+  // under the same number, overwriting whatever half-arrived.
+  void WritePart(std::string& records, const std::string& key) {
+    Upload(key, gzip_ ? Gzip(records) : records);
     ++next_seq_;
-    buffer_.clear();
+    records.clear();
   }
 
   void Upload(const std::string& key, const std::string& body) {
@@ -396,12 +516,21 @@ class S3Sink : public spsync::sdk::Sink {
   long long multipart_bytes_ = kDefaultMultipartBytes;
   std::string entity_;
   std::string list_id_;
-  std::string buffer_;
+  std::string buffer_;    // item records not yet in a part
+  std::string versions_;  // version records not yet in a part
+  std::string schema_json_;
+  std::vector<std::string> names_;  // field names, in value order
+  std::vector<size_t> resolved_;    // positions of resolved fields
   long long committed_seq_ = 0;
   long long next_seq_ = 1;
+  std::string committed_schema_key_;
+  std::string committed_schema_json_;
+  bool attached_ = false;  // an attachment file was written in this transaction
+  std::unique_ptr<spsync::s3::AttachmentStore> attachments_;
+  std::unique_ptr<spsync::s3::Reader> reader_;
 };
 
 }  // namespace
 
-SPSYNC_SINK_PLUGIN(S3Sink, "s3", "1.0.0", "S3-compatible object storage (NDJSON parts + state)",
+SPSYNC_SINK_PLUGIN(S3Sink, "s3", "1.2.0", "S3-compatible object storage (NDJSON parts + state)",
                    SPSYNC_CAP_TRANSACTIONAL_PERSIST | SPSYNC_CAP_SNAPSHOT)

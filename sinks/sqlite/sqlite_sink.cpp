@@ -1,6 +1,9 @@
 // The SQLite sink: one table per entity, upserted by item ID, with the
 // engine's state stored in the same database and committed in the same
-// transaction as the data (SPSYNC_CAP_TRANSACTIONAL_PERSIST).
+// transaction as the data (SPSYNC_CAP_TRANSACTIONAL_PERSIST). Attachments
+// (sqlite_attachments.hpp), versions ("<t>__versions") and the schema
+// definitions (sqlite_schema.hpp) ride the same transaction; sqlite_read.hpp
+// reads it all back for a restore.
 //
 // Why the sqlite3 C API and not Poco::Data::SQLite: the column set of a row is
 // only known at run time (it follows the list's fields), every value arrives as
@@ -12,10 +15,14 @@
 // borrowed bytes in place and steps one cached prepared statement per row,
 // which is exactly what the raw prepared-insert baseline does.
 //
-// Transactions: the first write after a persist (begin(), upsert, delete)
-// opens `BEGIN IMMEDIATE`; persist() writes the state row and commits. So a
-// kill at any instant leaves the last committed (data, state) pair, and close
-// without persist rolls back.
+// Transactions: begin() commits its DDL at once (in its own short
+// transaction), so a session that waits on SharePoint holds no lock; the
+// first write after a persist (upsert, delete, versions, an attachment) opens
+// `BEGIN IMMEDIATE`; persist() writes the state row and commits. So a kill at
+// any instant leaves the last committed (data, state) pair, and close
+// without persist rolls back. (A begin() while writes are pending runs its
+// DDL inside their transaction instead: committing it would commit them
+// without their state.)
 
 #include <spsync/sink.hpp>
 
@@ -23,13 +30,16 @@
 
 #include <cctype>
 #include <cstdint>
-#include <ctime>
-#include <filesystem>
-#include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "sqlite_attachments.hpp"
+#include "sqlite_db.hpp"
+#include "sqlite_read.hpp"
+#include "sqlite_schema.hpp"
 
 namespace {
 
@@ -39,92 +49,54 @@ using spsync::sdk::Fatal;
 using spsync::sdk::Ids;
 using spsync::sdk::Items;
 using spsync::sdk::Ranges;
-using spsync::sdk::Retryable;
 using spsync::sdk::Schema;
 using spsync::sdk::View;
+using spsync::sqlite::BindText;
+using spsync::sqlite::BindView;
+using spsync::sqlite::Db;
+using spsync::sqlite::IsoUtc;
+using spsync::sqlite::NowIso;
+using spsync::sqlite::Quote;
+using spsync::sqlite::Stmt;
 
-// Quotes an SQL identifier. Doubling the quote character is the whole rule in
-// SQLite, so no field name can end the identifier and inject SQL.
-std::string Quote(std::string_view name) {
-  std::string out;
-  out.reserve(name.size() + 2);
-  out += '"';
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
+std::string Upper(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
 }
 
-std::string Lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-std::string IsoUtc(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
-std::string NowIso() {
-  return IsoUtc(static_cast<int64_t>(std::time(nullptr)));
-}
-
-const char* TypeName(int32_t value_type) {
-  switch (value_type) {
+// Binds one typed value at parameter `p`. `scratch` keeps a DATETIME given
+// only as Unix seconds alive until the step. False for an unknown type.
+bool BindValue(sqlite3_stmt* st, int p, const spsync_value& v, std::string& scratch) {
+  switch (v.type) {
+    case SPSYNC_VALUE_NULL:
+      sqlite3_bind_null(st, p);
+      return true;
     case SPSYNC_VALUE_TEXT:
-      return "TEXT";
-    case SPSYNC_VALUE_INTEGER:
-      return "INTEGER";
-    case SPSYNC_VALUE_REAL:
-      return "REAL";
-    case SPSYNC_VALUE_BOOLEAN:
-      return "BOOLEAN";
-    case SPSYNC_VALUE_DATETIME:
-      return "DATETIME";
     case SPSYNC_VALUE_JSON:
-      return "JSON";
-    default:
-      return "NULL";
-  }
-}
-
-// The declared SQL type of a column: decides SQLite's type affinity.
-const char* SqlType(int32_t value_type) {
-  switch (value_type) {
+      BindView(st, p, v.s);
+      return true;
     case SPSYNC_VALUE_INTEGER:
+      sqlite3_bind_int64(st, p, v.i);
+      return true;
     case SPSYNC_VALUE_BOOLEAN:
-      return "INTEGER";
+      sqlite3_bind_int64(st, p, v.i != 0 ? 1 : 0);
+      return true;
     case SPSYNC_VALUE_REAL:
-      return "REAL";
+      sqlite3_bind_double(st, p, v.r);
+      return true;
+    case SPSYNC_VALUE_DATETIME:
+      if (v.s.len != 0) {
+        BindView(st, p, v.s);
+      } else {
+        scratch = IsoUtc(v.i);
+        sqlite3_bind_text(st, p, scratch.data(), static_cast<int>(scratch.size()),
+                          SQLITE_TRANSIENT);
+      }
+      return true;
     default:
-      return "TEXT";
+      return false;
   }
 }
-
-// An owned prepared statement.
-class Stmt {
- public:
-  Stmt() = default;
-  Stmt(const Stmt&) = delete;
-  Stmt& operator=(const Stmt&) = delete;
-  ~Stmt() { sqlite3_finalize(stmt_); }
-  void Reset(sqlite3_stmt* s) {
-    sqlite3_finalize(stmt_);
-    stmt_ = s;
-  }
-  sqlite3_stmt* get() const { return stmt_; }
-  explicit operator bool() const { return stmt_ != nullptr; }
-
- private:
-  sqlite3_stmt* stmt_ = nullptr;
-};
 
 class SqliteSink : public spsync::sdk::Sink {
  public:
@@ -132,10 +104,8 @@ class SqliteSink : public spsync::sdk::Sink {
       : path_(config.Require("path")),
         table_option_(config.Get("table")),
         soft_delete_(config.GetBool("softDelete", false)),
-        journal_(config.Get("journal", "WAL")),
-        synchronous_(config.Get("synchronous", "NORMAL")) {
-    for (char& c : journal_) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    for (char& c : synchronous_) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        journal_(Upper(config.Get("journal", "WAL"))),
+        synchronous_(Upper(config.Get("synchronous", "NORMAL"))) {
     // MEMORY and OFF journals cannot roll back after a crash, which would
     // break the promise that a kill leaves the last persisted state.
     static const std::set<std::string> journals = {"WAL", "DELETE", "TRUNCATE", "PERSIST"};
@@ -146,47 +116,20 @@ class SqliteSink : public spsync::sdk::Sink {
       throw Fatal("option 'synchronous' must be NORMAL, FULL or EXTRA; got '" + synchronous_ + "'");
     long long busy = config.GetInt("busyTimeoutMs", 5000);
     if (busy < 0) throw Fatal("option 'busyTimeoutMs' must not be negative");
-
-    std::filesystem::path p(path_);
-    if (p.has_parent_path()) {
-      std::error_code ec;
-      std::filesystem::create_directories(p.parent_path(), ec);
-      if (ec) throw Fatal("cannot create the folder of '" + path_ + "': " + ec.message());
-    }
-    int rc =
-        sqlite3_open_v2(path_.c_str(), &db_,
-                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
-    if (rc != SQLITE_OK) {
-      std::string msg = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
-      sqlite3_close_v2(db_);
-      db_ = nullptr;
-      throw Fatal("cannot open '" + path_ + "': " + msg);
-    }
-    sqlite3_busy_timeout(db_, static_cast<int>(busy));
-    sqlite3_extended_result_codes(db_, 1);
-    Exec("PRAGMA journal_mode=" + journal_);
-    Exec("PRAGMA synchronous=" + synchronous_);
-    Exec(
-        "CREATE TABLE IF NOT EXISTS _spsync_state(entity TEXT PRIMARY KEY, state BLOB, "
-        "updated_at TEXT)");
-    // Which column holds which field, and the field's last known type: lets a
-    // type change be noticed and keeps column names stable across sessions.
-    Exec(
-        "CREATE TABLE IF NOT EXISTS _spsync_schema(tbl TEXT NOT NULL, field TEXT NOT NULL, "
-        "col TEXT NOT NULL, title TEXT, sp_type TEXT, value_type TEXT, present INTEGER, "
-        "fingerprint TEXT, updated_at TEXT, PRIMARY KEY(tbl, field))");
+    db_ = std::make_unique<Db>(path_, static_cast<int>(busy));
+    db_->Exec("PRAGMA journal_mode=" + journal_);
+    db_->Exec("PRAGMA synchronous=" + synchronous_);
+    spsync::sqlite::CreateBookkeeping(*db_);
   }
 
   ~SqliteSink() override {
+    // Statements and blob handles go before the connection closes.
+    attachments_.reset();
+    reader_.reset();
     upsert_.Reset(nullptr);
     delete_.Reset(nullptr);
     delete_range_.Reset(nullptr);
-    if (db_ != nullptr) {
-      // Closing without persist discards the open transaction.
-      if (sqlite3_get_autocommit(db_) == 0)
-        sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
-      sqlite3_close_v2(db_);
-    }
+    version_.Reset(nullptr);
   }
 
   static const std::vector<spsync_option>& Options() {
@@ -212,197 +155,55 @@ class SqliteSink : public spsync::sdk::Sink {
     if (entity.find('\0') != std::string_view::npos) throw Fatal("entity name contains NUL");
     // Re-binding discards whatever the previous binding did not persist,
     // rather than committing it later under another entity's state.
-    if (sqlite3_get_autocommit(db_) == 0) Exec("ROLLBACK");
+    if (attachments_) attachments_->Abort();
+    if (db_->InTransaction()) db_->Exec("ROLLBACK");
     entity_ = std::string(entity);
     bound_ = true;
     table_ = table_option_.empty() ? entity_ : table_option_;
     begun_ = false;
+    attachments_ = std::make_unique<spsync::sqlite::AttachmentStore>(*db_, table_);
+    reader_ = std::make_unique<spsync::sqlite::Reader>(*db_, table_, soft_delete_);
+    versions_ready_ = false;
     Stmt st;
-    Prepare(st, "SELECT state FROM _spsync_state WHERE entity = ?1");
-    sqlite3_bind_text(st.get(), 1, entity_.data(), static_cast<int>(entity_.size()), SQLITE_STATIC);
+    db_->Prepare(st, "SELECT state FROM _spsync_state WHERE entity = ?1");
+    BindText(st.get(), 1, entity_);
     int rc = sqlite3_step(st.get());
     if (rc == SQLITE_ROW) {
       const void* blob = sqlite3_column_blob(st.get(), 0);
       int n = sqlite3_column_bytes(st.get(), 0);
       return blob == nullptr ? std::string() : std::string(static_cast<const char*>(blob), n);
     }
-    if (rc != SQLITE_DONE) Fail(rc, "reading the state of '" + entity_ + "'");
+    if (rc != SQLITE_DONE) db_->Fail(rc, "reading the state of '" + entity_ + "'");
     return std::string();
   }
 
   void Begin(const Schema& schema) override {
     if (!bound_) throw Fatal("begin() before load_state()");
-    EnsureTransaction();
-    const std::string q = Quote(table_);
-    Exec("CREATE TABLE IF NOT EXISTS " + q +
-         "(\"id\" INTEGER PRIMARY KEY, \"_raw\" TEXT, \"_modified\" TEXT, \"_version\" TEXT, "
-         "\"_synced_at\" TEXT)");
-
-    // Existing columns, case-insensitively (SQLite identifiers are).
-    std::map<std::string, std::string> existing;  // lower -> actual
-    {
-      Stmt st;
-      Prepare(st, "SELECT name FROM pragma_table_info(?1)");
-      sqlite3_bind_text(st.get(), 1, table_.data(), static_cast<int>(table_.size()), SQLITE_STATIC);
-      int rc;
-      while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-        std::string name(reinterpret_cast<const char*>(sqlite3_column_text(st.get(), 0)),
-                         sqlite3_column_bytes(st.get(), 0));
-        existing[Lower(name)] = name;
-      }
-      if (rc != SQLITE_DONE) Fail(rc, "reading the columns of " + q);
+    // The DDL commits at once unless writes are pending (see the top).
+    const bool own_transaction = !db_->InTransaction();
+    db_->EnsureTransaction();
+    try {
+      columns_ = spsync::sqlite::ApplySchema(*db_, table_, soft_delete_, schema);
+      value_types_.clear();
+      for (size_t i = 0; i < schema.size(); ++i) value_types_.push_back(schema.field(i).value_type);
+      if (db_->TableExists(spsync::sqlite::VersionsTable(table_)))
+        spsync::sqlite::EnsureVersionsTable(*db_, table_, columns_, value_types_);
+      if (own_transaction) db_->Exec("COMMIT");
+    } catch (...) {
+      if (own_transaction && db_->InTransaction())
+        sqlite3_exec(db_->get(), "ROLLBACK", nullptr, nullptr, nullptr);
+      throw;
     }
-    if (soft_delete_) {
-      if (existing.count("_deleted") == 0)
-        Exec("ALTER TABLE " + q + " ADD COLUMN \"_deleted\" INTEGER NOT NULL DEFAULT 0");
-      if (existing.count("_deleted_at") == 0)
-        Exec("ALTER TABLE " + q + " ADD COLUMN \"_deleted_at\" TEXT");
-      existing["_deleted"] = "_deleted";
-      existing["_deleted_at"] = "_deleted_at";
-    }
-
-    // What earlier sessions recorded: field -> (column, value type).
-    struct Known {
-      std::string col;
-      std::string value_type;
-    };
-    std::map<std::string, Known> known;
-    std::set<std::string> mapped_cols;  // lower-case columns owned by some field
-    {
-      Stmt st;
-      Prepare(st, "SELECT field, col, value_type FROM _spsync_schema WHERE tbl = ?1");
-      sqlite3_bind_text(st.get(), 1, table_.data(), static_cast<int>(table_.size()), SQLITE_STATIC);
-      int rc;
-      while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-        auto text = [&](int i) {
-          const unsigned char* p = sqlite3_column_text(st.get(), i);
-          return p == nullptr ? std::string()
-                              : std::string(reinterpret_cast<const char*>(p),
-                                            sqlite3_column_bytes(st.get(), i));
-        };
-        Known k{text(1), text(2)};
-        mapped_cols.insert(Lower(k.col));
-        known.emplace(text(0), std::move(k));
-      }
-      if (rc != SQLITE_DONE) Fail(rc, "reading _spsync_schema");
-    }
-
-    static const std::set<std::string> reserved = {
-        "id",       "_raw",        "_modified", "_version", "_synced_at",
-        "_deleted", "_deleted_at", "rowid",     "oid",      "_rowid_"};
-    const std::string now = NowIso();
-    const std::string fingerprint(schema.fingerprint());
-    Stmt record;
-    Prepare(record,
-            "INSERT INTO _spsync_schema(tbl, field, col, title, sp_type, value_type, present, "
-            "fingerprint, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?6, 1, ?7, ?8) "
-            "ON CONFLICT(tbl, field) DO UPDATE SET title = excluded.title, sp_type = "
-            "excluded.sp_type, value_type = excluded.value_type, present = 1, fingerprint = "
-            "excluded.fingerprint, updated_at = excluded.updated_at");
-    Exec("UPDATE _spsync_schema SET present = 0 WHERE tbl = " + QuoteLiteral(table_));
-
-    columns_.clear();
-    std::set<std::string> used_now;  // lower-case columns of this schema
-    for (size_t i = 0; i < schema.size(); ++i) {
-      const spsync_field& f = schema.field(i);
-      if (f.struct_size < sizeof(spsync_field)) throw Fatal("spsync_field struct too small");
-      std::string name(View(f.name));
-      if (name.find('\0') != std::string::npos)
-        throw Fatal("field name contains NUL: " + std::string(View(f.title)));
-      const char* type = TypeName(f.value_type);
-      std::string col;
-      auto it = known.find(name);
-      if (it != known.end()) {
-        col = it->second.col;
-        if (it->second.value_type != type) {
-          // The column keeps its declared type (SQLite cannot change it in
-          // place and a table rebuild would drop the user's indexes, views
-          // and triggers); new values are bound with their new type. See
-          // README.md, "Type changes".
-          spsync::sdk::Log(SPSYNC_LOG_WARN,
-                           "sqlite sink: field '" + name + "' of table " + q +
-                               " changed type from " + it->second.value_type + " to " + type +
-                               "; column " + Quote(col) +
-                               " keeps its declared type, existing values are kept as they are, "
-                               "new values are stored as " +
-                               type);
-        }
-      } else {
-        // A new field. Take its name as the column unless that collides
-        // (case-insensitively) with a reserved column or another field's.
-        col = name.empty() ? "_unnamed" : name;
-        std::string base = col;
-        for (int n = 2;; ++n) {
-          std::string l = Lower(col);
-          bool clash =
-              reserved.count(l) != 0 || mapped_cols.count(l) != 0 || used_now.count(l) != 0;
-          if (!clash) break;
-          col = base + "_" + std::to_string(n);
-        }
-        if (col != name)
-          spsync::sdk::Log(SPSYNC_LOG_WARN, "sqlite sink: field '" + name + "' of table " + q +
-                                                " is stored in column " + Quote(col) +
-                                                " (its name clashes with another column)");
-      }
-      if (used_now.count(Lower(col)) != 0)
-        throw Fatal("two fields of table " + q + " map to column " + Quote(col));
-      used_now.insert(Lower(col));
-      mapped_cols.insert(Lower(col));
-      if (existing.count(Lower(col)) == 0) {
-        // A field new to the table: existing rows get NULL.
-        Exec("ALTER TABLE " + q + " ADD COLUMN " + Quote(col) + " " + SqlType(f.value_type));
-        existing[Lower(col)] = col;
-      }
-      std::string title(View(f.title)), sp_type(View(f.sp_type));
-      sqlite3_reset(record.get());
-      BindText(record.get(), 1, table_);
-      BindText(record.get(), 2, name);
-      BindText(record.get(), 3, col);
-      BindText(record.get(), 4, title);
-      BindText(record.get(), 5, sp_type);
-      BindText(record.get(), 6, type);
-      BindText(record.get(), 7, fingerprint);
-      BindText(record.get(), 8, now);
-      int rc = sqlite3_step(record.get());
-      if (rc != SQLITE_DONE) Fail(rc, "recording field '" + name + "'");
-      columns_.push_back(col);
-    }
-
-    // The upsert statement for this column set.
-    std::string cols = "\"id\"", params = "?1", set;
-    int n = 1;
-    auto add = [&](const std::string& c) {
-      cols += ", " + Quote(c);
-      params += ", ?" + std::to_string(++n);
-      set += (set.empty() ? "" : ", ") + Quote(c) + " = excluded." + Quote(c);
-    };
-    for (const auto& c : columns_) add(c);
-    for (const char* c : {"_raw", "_modified", "_version", "_synced_at"}) add(c);
-    if (soft_delete_) {
-      // An upsert of a soft-deleted item (a restore) makes it live again.
-      cols += ", \"_deleted\", \"_deleted_at\"";
-      params += ", 0, NULL";
-      set += ", \"_deleted\" = 0, \"_deleted_at\" = NULL";
-    }
-    Prepare(upsert_, "INSERT INTO " + q + "(" + cols + ") VALUES(" + params +
-                         ") ON CONFLICT(\"id\") DO UPDATE SET " + set);
-    if (soft_delete_) {
-      Prepare(delete_, "UPDATE " + q +
-                           " SET \"_deleted\" = 1, \"_deleted_at\" = ?2 WHERE \"id\" = ?1 AND "
-                           "\"_deleted\" = 0");
-      Prepare(delete_range_, "UPDATE " + q +
-                                 " SET \"_deleted\" = 1, \"_deleted_at\" = ?3 WHERE \"id\" "
-                                 "BETWEEN ?1 AND ?2 AND \"_deleted\" = 0");
-    } else {
-      Prepare(delete_, "DELETE FROM " + q + " WHERE \"id\" = ?1");
-      Prepare(delete_range_, "DELETE FROM " + q + " WHERE \"id\" BETWEEN ?1 AND ?2");
-    }
+    PrepareWrites();
+    version_.Reset(nullptr);
+    versions_ready_ = false;
+    reader_ = std::make_unique<spsync::sqlite::Reader>(*db_, table_, soft_delete_);
     begun_ = true;
   }
 
   void Upsert(Items items, Call& call) override {
     RequireBegun();
-    EnsureTransaction();
+    db_->EnsureTransaction();
     const std::string now = NowIso();
     sqlite3_stmt* st = upsert_.get();
     const int fields = static_cast<int>(columns_.size());
@@ -424,38 +225,10 @@ class SqliteSink : public spsync::sdk::Sink {
       sqlite3_bind_int64(st, 1, item->id);
       bool ok = true;
       for (int f = 0; f < fields && ok; ++f) {
-        const spsync_value& v = item->values[f];
-        const int p = f + 2;
-        switch (v.type) {
-          case SPSYNC_VALUE_NULL:
-            sqlite3_bind_null(st, p);
-            break;
-          case SPSYNC_VALUE_TEXT:
-          case SPSYNC_VALUE_JSON:
-            BindView(st, p, v.s);
-            break;
-          case SPSYNC_VALUE_INTEGER:
-            sqlite3_bind_int64(st, p, v.i);
-            break;
-          case SPSYNC_VALUE_BOOLEAN:
-            sqlite3_bind_int64(st, p, v.i != 0 ? 1 : 0);
-            break;
-          case SPSYNC_VALUE_REAL:
-            sqlite3_bind_double(st, p, v.r);
-            break;
-          case SPSYNC_VALUE_DATETIME:
-            if (v.s.len != 0) {
-              BindView(st, p, v.s);
-            } else {
-              scratch = IsoUtc(v.i);
-              sqlite3_bind_text(st, p, scratch.data(), static_cast<int>(scratch.size()),
-                                SQLITE_TRANSIENT);
-            }
-            break;
-          default:
-            call.Reject(i, "item " + std::to_string(item->id) + ": value " + std::to_string(f) +
-                               " has unknown type " + std::to_string(v.type));
-            ok = false;
+        if (!BindValue(st, f + 2, item->values[f], scratch)) {
+          call.Reject(i, "item " + std::to_string(item->id) + ": value " + std::to_string(f) +
+                             " has unknown type " + std::to_string(item->values[f].type));
+          ok = false;
         }
       }
       if (!ok) continue;
@@ -466,7 +239,7 @@ class SqliteSink : public spsync::sdk::Sink {
       int rc = sqlite3_step(st);
       if (rc != SQLITE_DONE) {
         sqlite3_reset(st);
-        Fail(rc, "upserting item " + std::to_string(item->id) + " into " + Quote(table_));
+        db_->Fail(rc, "upserting item " + std::to_string(item->id) + " into " + Quote(table_));
       }
     }
     sqlite3_reset(st);
@@ -474,7 +247,7 @@ class SqliteSink : public spsync::sdk::Sink {
 
   void Delete(Ids ids, Call& /*call*/) override {
     RequireBegun();
-    EnsureTransaction();
+    db_->EnsureTransaction();
     const std::string now = NowIso();
     sqlite3_stmt* st = delete_.get();
     for (int64_t id : ids) {
@@ -484,15 +257,17 @@ class SqliteSink : public spsync::sdk::Sink {
       int rc = sqlite3_step(st);
       if (rc != SQLITE_DONE) {
         sqlite3_reset(st);
-        Fail(rc, "deleting item " + std::to_string(id) + " from " + Quote(table_));
+        db_->Fail(rc, "deleting item " + std::to_string(id) + " from " + Quote(table_));
       }
+      // A deleted item has no attachments (a soft-deleted one keeps them).
+      if (!soft_delete_) attachments_->DeleteItems(id, id);
     }
     sqlite3_reset(st);
   }
 
   void DeleteRanges(Ranges ranges, Call& call) override {
     RequireBegun();
-    EnsureTransaction();
+    db_->EnsureTransaction();
     const std::string now = NowIso();
     sqlite3_stmt* st = delete_range_.get();
     for (size_t i = 0; i < ranges.size(); ++i) {
@@ -511,108 +286,212 @@ class SqliteSink : public spsync::sdk::Sink {
       int rc = sqlite3_step(st);
       if (rc != SQLITE_DONE) {
         sqlite3_reset(st);
-        Fail(rc, "deleting a range from " + Quote(table_));
+        db_->Fail(rc, "deleting a range from " + Quote(table_));
       }
+      if (!soft_delete_) attachments_->DeleteItems(r.first, r.last);
     }
     sqlite3_reset(st);
   }
 
   void Persist(std::string_view state) override {
     if (!bound_) throw Fatal("persist() before load_state()");
-    EnsureTransaction();
+    db_->EnsureTransaction();
     Stmt st;
     if (state.empty()) {
-      Prepare(st, "DELETE FROM _spsync_state WHERE entity = ?1");
+      db_->Prepare(st, "DELETE FROM _spsync_state WHERE entity = ?1");
       BindText(st.get(), 1, entity_);
     } else {
-      Prepare(st,
-              "INSERT INTO _spsync_state(entity, state, updated_at) VALUES(?1, ?2, ?3) "
-              "ON CONFLICT(entity) DO UPDATE SET state = excluded.state, updated_at = "
-              "excluded.updated_at");
+      db_->Prepare(st,
+                   "INSERT INTO _spsync_state(entity, state, updated_at) VALUES(?1, ?2, ?3) "
+                   "ON CONFLICT(entity) DO UPDATE SET state = excluded.state, updated_at = "
+                   "excluded.updated_at");
       BindText(st.get(), 1, entity_);
       sqlite3_bind_blob(st.get(), 2, state.data(), static_cast<int>(state.size()), SQLITE_STATIC);
-      std::string now = NowIso();
-      sqlite3_bind_text(st.get(), 3, now.data(), static_cast<int>(now.size()), SQLITE_TRANSIENT);
+      BindText(st.get(), 3, NowIso());
     }
     int rc = sqlite3_step(st.get());
-    if (rc != SQLITE_DONE) Fail(rc, "writing the state of '" + entity_ + "'");
+    if (rc != SQLITE_DONE) db_->Fail(rc, "writing the state of '" + entity_ + "'");
     // The commit point: data and state become durable together.
-    Exec("COMMIT");
+    db_->Exec("COMMIT");
   }
 
   // For `spsync validate --connect`: the file opened (the constructor would
   // have failed otherwise); check it is a readable database we may write.
   void Check(Call& call) override {
-    if (sqlite3_db_readonly(db_, "main") != 0)
+    if (sqlite3_db_readonly(db_->get(), "main") != 0)
       throw Fatal("sqlite sink: " + path_ + " is read-only");
     Stmt st;
-    Prepare(st, "SELECT count(*) FROM sqlite_master");
+    db_->Prepare(st, "SELECT count(*) FROM sqlite_master");
     int rc = sqlite3_step(st.get());
-    if (rc != SQLITE_ROW) Fail(rc, "reading " + path_);
+    if (rc != SQLITE_ROW) db_->Fail(rc, "reading " + path_);
     call.Message(path_ + ": SQLite " + sqlite3_libversion() + ", journal " + journal_);
   }
 
- private:
-  static std::string QuoteLiteral(std::string_view s) {
-    std::string out = "'";
-    for (char c : s) {
-      if (c == '\'') out += '\'';
-      out += c;
+  // ---- Attachments (sqlite_attachments.hpp) ----
+
+  void AttachmentBegin(const spsync::sdk::Attachment& a) override {
+    RequireBound();
+    db_->EnsureTransaction();
+    attachments_->Begin(a);
+  }
+  void AttachmentWrite(std::string_view bytes) override { attachments_->Write(bytes); }
+  void AttachmentCommit(const spsync::sdk::Attachment& a) override { attachments_->Commit(a); }
+  void AttachmentAbort() override {
+    if (attachments_) attachments_->Abort();
+  }
+  void AttachmentDelete(int64_t item_id, std::string_view file_name) override {
+    RequireBound();
+    db_->EnsureTransaction();
+    attachments_->Delete(item_id, file_name);
+  }
+  void ListAttachments(Ids item_ids, std::vector<spsync::sdk::AttachmentInfo>& out) override {
+    RequireBound();
+    attachments_->List(item_ids, out);
+  }
+
+  // ---- Versions ("<t>__versions") ----
+
+  void WriteVersions(spsync::sdk::Versions versions, Call& call) override {
+    RequireBegun();
+    db_->EnsureTransaction();
+    if (!versions_ready_) PrepareVersions();
+    sqlite3_stmt* st = version_.get();
+    const std::string now = NowIso();
+    std::string scratch;
+    const int fields = static_cast<int>(columns_.size());
+    for (size_t i = 0; i < versions.size(); ++i) {
+      const spsync_version* v = versions[i];
+      if (v == nullptr || v->struct_size < sizeof(spsync_version)) {
+        call.Reject(i, "malformed version (NULL or struct too small)");
+        continue;
+      }
+      if ((v->value_count != 0 && v->value_count != columns_.size()) ||
+          (v->value_count != 0 && v->values == nullptr)) {
+        call.Reject(i, "version " + std::string(View(v->label)) + " of item " +
+                           std::to_string(v->item_id) + " has " + std::to_string(v->value_count) +
+                           " values; the schema has " + std::to_string(columns_.size()) +
+                           " fields");
+        continue;
+      }
+      sqlite3_reset(st);
+      sqlite3_clear_bindings(st);
+      sqlite3_bind_int64(st, 1, v->item_id);
+      sqlite3_bind_int64(st, 2, v->version_id);
+      BindView(st, 3, v->label);
+      BindView(st, 4, v->modified);
+      sqlite3_bind_int64(st, 5, v->editor_id);
+      BindView(st, 6, v->editor_name);
+      BindView(st, 7, v->editor_email);
+      BindView(st, 8, v->raw_json);
+      sqlite3_bind_text(st, 9, now.data(), static_cast<int>(now.size()), SQLITE_STATIC);
+      bool ok = true;
+      for (int f = 0; f < fields && v->value_count != 0 && ok; ++f) {
+        if (!BindValue(st, f + 10, v->values[f], scratch)) {
+          call.Reject(i, "version of item " + std::to_string(v->item_id) + ": value " +
+                             std::to_string(f) + " has an unknown type");
+          ok = false;
+        }
+      }
+      if (!ok) continue;
+      int rc = sqlite3_step(st);
+      if (rc != SQLITE_DONE) {
+        sqlite3_reset(st);
+        db_->Fail(rc, "writing version " + std::to_string(v->version_id) + " of item " +
+                          std::to_string(v->item_id));
+      }
     }
-    return out + "'";
+    sqlite3_reset(st);
   }
 
-  static void BindText(sqlite3_stmt* st, int p, const std::string& s) {
-    sqlite3_bind_text(st, p, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+  // ---- Reading back (sqlite_read.hpp) ----
+
+  bool ReadSchema(spsync::sdk::StoredSchema& out) override {
+    RequireBound();
+    return reader_->Schema(out);
+  }
+  void ReadItems(int64_t after_id, size_t max_count,
+                 std::vector<spsync::sdk::StoredItem>& out) override {
+    RequireBound();
+    reader_->Items(after_id, max_count, out);
+  }
+  void ReadVersions(int64_t after_item_id, int64_t after_version_id, size_t max_count,
+                    std::vector<spsync::sdk::StoredVersion>& out) override {
+    RequireBound();
+    reader_->Versions(after_item_id, after_version_id, max_count, out);
+  }
+  size_t ReadAttachment(int64_t item_id, std::string_view file_name, uint64_t offset, void* buffer,
+                        size_t capacity) override {
+    RequireBound();
+    return attachments_->Read(item_id, file_name, offset, buffer, capacity);
   }
 
-  // Binds borrowed bytes without copying: they stay valid until the step that
-  // follows, within the same call.
-  static void BindView(sqlite3_stmt* st, int p, spsync_str s) {
-    sqlite3_bind_text(st, p, s.len == 0 ? "" : s.data, static_cast<int>(s.len), SQLITE_STATIC);
+ private:
+  void RequireBound() const {
+    if (!bound_) throw Fatal("sqlite sink: load_state() must come first");
   }
-
   void RequireBegun() const {
     if (!begun_) throw Fatal("upsert/delete before begin()");
   }
 
-  void EnsureTransaction() {
-    if (sqlite3_get_autocommit(db_) != 0) Exec("BEGIN IMMEDIATE");
-  }
-
-  [[noreturn]] void Fail(int rc, const std::string& what) {
-    std::string msg =
-        "sqlite sink: " + what + ": " + sqlite3_errmsg(db_) + " (" + sqlite3_errstr(rc) + ")";
-    int primary = rc & 0xff;
-    // Another writer holds the lock: nothing of this call is committed and a
-    // later retry can succeed. Anything else (full disk, corruption,
-    // constraint) will not fix itself.
-    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) throw Retryable(msg);
-    throw Fatal(msg);
-  }
-
-  void Exec(const std::string& sql) {
-    char* err = nullptr;
-    int rc = sqlite3_exec(db_, sql.c_str(), nullptr, nullptr, &err);
-    if (rc != SQLITE_OK) {
-      std::string msg = err != nullptr ? err : sqlite3_errstr(rc);
-      sqlite3_free(err);
-      std::string full = "sqlite sink: " + sql.substr(0, 200) + ": " + msg;
-      int primary = rc & 0xff;
-      if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) throw Retryable(full);
-      throw Fatal(full);
+  // The upsert and delete statements for the current column set.
+  void PrepareWrites() {
+    const std::string q = Quote(table_);
+    std::string cols = "\"id\"", params = "?1", set;
+    int n = 1;
+    auto add = [&](const std::string& c) {
+      cols += ", " + Quote(c);
+      params += ", ?" + std::to_string(++n);
+      set += (set.empty() ? "" : ", ") + Quote(c) + " = excluded." + Quote(c);
+    };
+    for (const auto& c : columns_) add(c);
+    for (const char* c : {"_raw", "_modified", "_version", "_synced_at"}) add(c);
+    if (soft_delete_) {
+      // An upsert of a soft-deleted item (a restore) makes it live again.
+      cols += ", \"_deleted\", \"_deleted_at\"";
+      params += ", 0, NULL";
+      set += ", \"_deleted\" = 0, \"_deleted_at\" = NULL";
+    }
+    db_->Prepare(upsert_, "INSERT INTO " + q + "(" + cols + ") VALUES(" + params +
+                              ") ON CONFLICT(\"id\") DO UPDATE SET " + set);
+    if (soft_delete_) {
+      db_->Prepare(delete_, "UPDATE " + q +
+                                " SET \"_deleted\" = 1, \"_deleted_at\" = ?2 WHERE \"id\" = ?1 AND "
+                                "\"_deleted\" = 0");
+      db_->Prepare(delete_range_, "UPDATE " + q +
+                                      " SET \"_deleted\" = 1, \"_deleted_at\" = ?3 WHERE \"id\" "
+                                      "BETWEEN ?1 AND ?2 AND \"_deleted\" = 0");
+    } else {
+      db_->Prepare(delete_, "DELETE FROM " + q + " WHERE \"id\" = ?1");
+      db_->Prepare(delete_range_, "DELETE FROM " + q + " WHERE \"id\" BETWEEN ?1 AND ?2");
     }
   }
 
-  void Prepare(Stmt& st, const std::string& sql) {
-    sqlite3_stmt* s = nullptr;
-    int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                SQLITE_PREPARE_PERSISTENT, &s, nullptr);
-    if (rc != SQLITE_OK) {
-      sqlite3_finalize(s);
-      Fail(rc, "preparing " + sql.substr(0, 200));
+  // The versions table (created on the first versions written) and its
+  // upsert, idempotent by (item, version).
+  void PrepareVersions() {
+    spsync::sqlite::EnsureVersionsTable(*db_, table_, columns_, value_types_);
+    std::string cols =
+        "\"_item_id\", \"_version_id\", \"_label\", \"_modified\", \"_editor_id\", "
+        "\"_editor_name\", \"_editor_email\", \"_raw\", \"_synced_at\"";
+    std::string params = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9";
+    std::string set;
+    int n = 9;
+    for (int i = 3; i <= 9; ++i) {
+      static const char* const kNames[] = {"_label",       "_modified",     "_editor_id",
+                                           "_editor_name", "_editor_email", "_raw",
+                                           "_synced_at"};
+      const std::string c = Quote(kNames[i - 3]);
+      set += (set.empty() ? "" : ", ") + c + " = excluded." + c;
     }
-    st.Reset(s);
+    for (const auto& c : columns_) {
+      cols += ", " + Quote(c);
+      params += ", ?" + std::to_string(++n);
+      set += ", " + Quote(c) + " = excluded." + Quote(c);
+    }
+    db_->Prepare(version_, "INSERT INTO " + Quote(spsync::sqlite::VersionsTable(table_)) + "(" +
+                               cols + ") VALUES(" + params +
+                               ") ON CONFLICT(\"_item_id\", \"_version_id\") DO UPDATE SET " + set);
+    versions_ready_ = true;
   }
 
   std::string path_;
@@ -620,22 +499,28 @@ class SqliteSink : public spsync::sdk::Sink {
   bool soft_delete_;
   std::string journal_;
   std::string synchronous_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<Db> db_;
   std::string entity_;
   std::string table_;
   bool bound_ = false;
   bool begun_ = false;
   std::vector<std::string> columns_;  // column of each schema field, in value order
+  std::vector<int32_t> value_types_;  // type of each schema field
   Stmt upsert_;
   Stmt delete_;
   Stmt delete_range_;
+  Stmt version_;
+  bool versions_ready_ = false;
+  std::unique_ptr<spsync::sqlite::AttachmentStore> attachments_;
+  std::unique_ptr<spsync::sqlite::Reader> reader_;
 };
 
 }  // namespace
 
 // The database is its own snapshot, so SPSYNC_CAP_SNAPSHOT is not declared.
 // Each instance owns its own connection, so instances may run concurrently.
-SPSYNC_SINK_PLUGIN(SqliteSink, "sqlite", "1.0.0",
+// Attachments, versions and reading back follow from the overrides.
+SPSYNC_SINK_PLUGIN(SqliteSink, "sqlite", "1.2.0",
                    "SQLite database: one typed table per entity, state in the same transaction",
                    SPSYNC_CAP_TRANSACTIONAL_PERSIST | SPSYNC_CAP_DELETE_RANGES |
                        SPSYNC_CAP_THREAD_SAFE)

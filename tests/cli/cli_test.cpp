@@ -104,7 +104,7 @@ TEST(CliBasics, VersionNamesTheSinkAbi) {
   auto r = Spsync("--version");
   EXPECT_EQ(r.code, 0);
   EXPECT_NE(r.out.find("spsync 0.1.0"), std::string::npos) << r.out;
-  EXPECT_NE(r.out.find("sink ABI 1.1"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("sink ABI 1.2"), std::string::npos) << r.out;
 }
 
 TEST(CliBasics, EveryCommandHasHelpWithAnExample) {

@@ -81,7 +81,7 @@ class Plugin {
     if (entry == nullptr) throw std::runtime_error("no " SPSYNC_SINK_ENTRY_SYMBOL " in " + path);
     host_.struct_size = sizeof(host_);
     host_.abi_min = SPSYNC_SINK_ABI_MAKE(1, 0);
-    host_.abi_max = SPSYNC_SINK_ABI_MAKE(1, 1);
+    host_.abi_max = SPSYNC_SINK_ABI_VERSION;
     host_.host_version = "test";
     host_.host_data = this;
     host_.log = [](void* data, int32_t level, const char* msg, size_t len) {

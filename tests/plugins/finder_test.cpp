@@ -111,10 +111,11 @@ TEST(PluginFinder, DiscoverListsGoodAndBrokenLibraries) {
   std::string table = spsync::plugins::FormatPluginTable(found);
   EXPECT_NE(table.find("NAME"), std::string::npos) << table;
   // One row for a good plugin: name, version, ABI, capabilities, file.
-  std::string memory_row = "memory   2.3.4    1.1  delete-ranges,snapshot  " +
-                           (dir / "libspsync-sink-memory.so").string() + "\n";
+  std::string memory_row =
+      "memory   2.3.4    1.2  delete-ranges,snapshot,attachments,versions,read-back  " +
+      (dir / "libspsync-sink-memory.so").string() + "\n";
   EXPECT_NE(table.find(memory_row), std::string::npos) << table;
-  EXPECT_NE(table.find("abi10    1.0.0    1.0  -"), std::string::npos) << table;
+  EXPECT_NE(table.find("abi10    1.0.0    1.0  -  "), std::string::npos) << table;
   EXPECT_NE(table.find("  error: plugin " + (dir / "libspsync-sink-major2.so").string() +
                        " speaks sink ABI 2.0"),
             std::string::npos)

@@ -19,7 +19,7 @@ std::shared_ptr<LoadedPlugin> Memory() {
 
 TEST(OptionValidation, PluginOptionsAreCopiedFromDescribeOptions) {
   auto plugin = Memory();
-  ASSERT_EQ(plugin->options().size(), 5u);
+  ASSERT_EQ(plugin->options().size(), 6u);
   const auto& path = plugin->options()[0];
   EXPECT_EQ(path.name, "path");
   EXPECT_EQ(path.type, SPSYNC_OPTION_PATH);
@@ -40,10 +40,10 @@ TEST(OptionValidation, UnknownKeyNamesTheKeyASuggestionAndTheValidKeys) {
   ASSERT_EQ(errors.size(), 2u);
   EXPECT_EQ(errors[0],
             "sink 'memory': unknown option 'bacth' (did you mean 'batch'?); valid options: path, "
-            "batch, fsync, header.*, token");
+            "batch, fsync, header.*, token, attachments");
   EXPECT_EQ(errors[1],
             "sink 'memory': unknown option 'colour'; valid options: path, batch, fsync, header.*, "
-            "token");
+            "token, attachments");
 }
 
 TEST(OptionValidation, PrefixOptionsMatchByPrefixOnly) {

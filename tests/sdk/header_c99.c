@@ -17,6 +17,8 @@ int spsync_sdk_header_c99_probe(void) {
   spsync_value value = {0};
   spsync_kv kv = {{0, 0}, {0, 0}};
   spsync_id_range range = {0, 0};
+  spsync_attachment attachment = {0};
+  spsync_version version = {0};
   spsync_sink_entry_fn entry = 0;
   (void)vtable;
   (void)negotiation;
@@ -29,7 +31,11 @@ int spsync_sdk_header_c99_probe(void) {
   (void)value;
   (void)kv;
   (void)range;
+  (void)attachment;
+  (void)version;
   (void)entry;
   return (int)SPSYNC_SINK_ABI_MAJOR_OF(SPSYNC_SINK_ABI_VERSION) +
-         (int)(SPSYNC_CAP_TRANSACTIONAL_PERSIST | SPSYNC_CAP_THREAD_SAFE);
+         (int)(SPSYNC_CAP_TRANSACTIONAL_PERSIST | SPSYNC_CAP_THREAD_SAFE) +
+         (int)(SPSYNC_CAP_ATTACHMENTS | SPSYNC_CAP_VERSIONS | SPSYNC_CAP_READ_BACK) +
+         (int)SPSYNC_FIELD_LOOKUP_VALUE;
 }

@@ -10,6 +10,7 @@
 
 #include <cstddef>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -69,6 +70,91 @@ TEST(SdkAbi, PluginBuiltAgainstFrozenV10HeaderLoadsAndRuns) {
   auto again = plugin->Open({});
   ASSERT_TRUE(again->LoadState("orders", &state).ok());
   EXPECT_EQ(state, "cursor=42");
+
+  // No 1.2 feature: the host answers for the plugin, which has no such members.
+  EXPECT_EQ(again->info().Missing(true, true, true),
+            (std::vector<std::string>{"attachments", "versions", "read-back"}));
+  spsync_attachment a{};
+  a.struct_size = sizeof(a);
+  a.item_id = 1;
+  a.file_name = {"a.txt", 5};
+  auto r = again->AttachmentBegin(a);
+  EXPECT_EQ(r.status, SPSYNC_FATAL);
+  EXPECT_NE(r.message.find("does not support attachments"), std::string::npos) << r.message;
+  const spsync_item* const* items = nullptr;
+  size_t count = 0;
+  EXPECT_EQ(again->ReadItems(0, 10, &items, &count).status, SPSYNC_FATAL);
+}
+
+// The 1.1 test sink's trap count, as its check() reports it.
+std::string Traps(spsync::engine::Sink& sink) {
+  return sink.Check().message;
+}
+
+// A plugin built against the frozen 1.1 header runs whole sessions on this
+// host, and is never called through a member 1.2 appended: neither when its
+// table ends where 1.1's did, nor when it claims a larger struct_size (the
+// table's own version, 1.1, bounds what is read). Bits 4-6, undefined in
+// 1.1, are not taken for 1.2's attachments / versions / read-back.
+TEST(SdkAbi, PluginBuiltAgainstFrozenV11HeaderLoadsAndRunsWithoutTouching12Members) {
+  for (const char* mode : {"", "inflated"}) {
+    SCOPED_TRACE(mode);
+    ::setenv("SPSYNC_TEST_ABI11", mode, 1);
+    auto plugin = LoadedPlugin::Load(TestSink("abi11"));
+    ::unsetenv("SPSYNC_TEST_ABI11");
+    EXPECT_EQ(plugin->info().abi_version, SPSYNC_SINK_ABI_MAKE(1, 1));
+    EXPECT_EQ(plugin->info().capabilities, SPSYNC_CAP_DELETE_RANGES | SPSYNC_CAP_SNAPSHOT);
+    EXPECT_NE(plugin->vtable().snapshot, nullptr);
+    EXPECT_NE(plugin->vtable().check, nullptr);
+    EXPECT_EQ(plugin->vtable().instance_capabilities, nullptr);
+    EXPECT_EQ(plugin->vtable().attachment_begin, nullptr);
+    EXPECT_EQ(plugin->vtable().attachment_read, nullptr);
+
+    auto sink = plugin->Open({});
+    EXPECT_EQ(sink->info().capabilities, SPSYNC_CAP_DELETE_RANGES | SPSYNC_CAP_SNAPSHOT);
+    std::string state;
+    ASSERT_TRUE(sink->LoadState("orders", &state).ok());
+    TestBatch batch;
+    batch.Add(1, "a").Add(2, "b").Add(3, "c").Add(4, "d");
+    ASSERT_TRUE(sink->Begin(batch.schema()).ok());
+    ASSERT_TRUE(sink->Upsert(batch.items(), batch.size()).ok());
+    spsync_id_range range{3, 4};
+    ASSERT_TRUE(sink->DeleteRanges(&range, 1).ok());
+    ASSERT_TRUE(sink->Persist("after-4").ok());
+    auto snapshot = sink->Snapshot();
+    ASSERT_TRUE(snapshot.ok()) << snapshot.message;
+    EXPECT_NE(snapshot.message.find("live items"), std::string::npos);
+
+    // Every 1.2 call is answered by the host.
+    spsync_attachment a{};
+    a.struct_size = sizeof(a);
+    a.item_id = 1;
+    a.file_name = {"a.txt", 5};
+    EXPECT_EQ(sink->AttachmentBegin(a).status, SPSYNC_FATAL);
+    EXPECT_EQ(sink->AttachmentWrite("x", 1).status, SPSYNC_FATAL);
+    EXPECT_EQ(sink->AttachmentCommit(a).status, SPSYNC_FATAL);
+    sink->AttachmentAbort();
+    EXPECT_EQ(sink->AttachmentDelete(1, "").status, SPSYNC_FATAL);
+    int64_t id = 1;
+    const spsync_attachment* const* list = nullptr;
+    size_t n = 0;
+    EXPECT_EQ(sink->ListAttachments(&id, 1, &list, &n).status, SPSYNC_FATAL);
+    EXPECT_EQ(sink->WriteVersions(nullptr, 0).status, SPSYNC_FATAL);
+    const spsync_schema* schema = nullptr;
+    EXPECT_EQ(sink->ReadSchema(&schema).status, SPSYNC_FATAL);
+    const spsync_item* const* items = nullptr;
+    EXPECT_EQ(sink->ReadItems(0, 5, &items, &n).status, SPSYNC_FATAL);
+    const spsync_version* const* versions = nullptr;
+    EXPECT_EQ(sink->ReadVersions(0, 0, 5, &versions, &n).status, SPSYNC_FATAL);
+    char buf[8];
+    EXPECT_EQ(sink->ReadAttachment(1, "a.txt", 0, buf, sizeof(buf), &n).status, SPSYNC_FATAL);
+
+    EXPECT_EQ(Traps(*sink), "traps sprung: 0");
+    sink.reset();
+    auto again = plugin->Open({});
+    ASSERT_TRUE(again->LoadState("orders", &state).ok());
+    EXPECT_EQ(state, "after-4");
+  }
 }
 
 TEST(SdkAbi, PluginFromANewerMinorLoadsAndItsExtraMembersAreIgnored) {
@@ -115,6 +201,17 @@ TEST(SdkAbi, CapabilityWithoutItsCallbackIsRefused) {
                                      "by capability)");
 }
 
+TEST(SdkAbi, A12CapabilityWithoutItsCallbacksIsRefused) {
+  EXPECT_EQ(VtableError("caps12"),
+            "plugin " + TestSink("vtable").string() +
+                " has an invalid vtable: required members are NULL: attachment_write (declared "
+                "by capability), attachment_commit (declared by capability), attachment_abort "
+                "(declared by capability), attachment_delete (declared by capability), "
+                "attachment_list (declared by capability), write_versions (declared by "
+                "capability), read_items (declared by capability), read_versions (declared by "
+                "capability), attachment_read (declared by capability)");
+}
+
 TEST(SdkAbi, RefusedNegotiationShowsThePluginsMessage) {
   EXPECT_EQ(VtableError("refuse"), "plugin " + TestSink("vtable").string() +
                                        " refused to load (FATAL from spsync_sink_entry): licence "
@@ -130,11 +227,11 @@ TEST(SdkAbi, NewerMajorIsRefusedNamingBothVersions) {
   const fs::path file = TestSink("major2");
   std::string error = LoadError(file);
   EXPECT_NE(error.find("plugin " + file.string() +
-                       " speaks sink ABI 2.0; this spsync hosts 1.0\u20131.1"),
+                       " speaks sink ABI 2.0; this spsync hosts 1.0\u20131.2"),
             std::string::npos)
       << error;
   // The plugin's own reason is shown too.
-  EXPECT_NE(error.find("major2 sink needs a host that speaks ABI 2 (offered up to 1.1)"),
+  EXPECT_NE(error.find("major2 sink needs a host that speaks ABI 2 (offered up to 1.2)"),
             std::string::npos)
       << error;
 }
@@ -335,6 +432,112 @@ TEST(SdkMisbehaving, UnsupportedDeleteRangesIsFatalNotACrash) {
   EXPECT_EQ(r.status, SPSYNC_FATAL);
   EXPECT_EQ(r.message,
             "sink plugin " + TestSink("bad").string() + " does not support delete ranges");
+}
+
+}  // namespace
+
+namespace {
+
+// ---- ABI 1.2 misbehaviour -------------------------------------------------
+
+spsync_attachment Attachment(int64_t id, const char* name) {
+  spsync_attachment a{};
+  a.struct_size = sizeof(a);
+  a.item_id = id;
+  a.file_name = {name, std::strlen(name)};
+  a.size = -1;
+  return a;
+}
+
+TEST(SdkMisbehaving, InstanceClaimingMoreThanItsPluginIsRefused) {
+  try {
+    OpenBad("caps_superset");
+    FAIL() << "open should have failed";
+  } catch (const PluginError& e) {
+    EXPECT_EQ(std::string(e.what()), Violation("instance_capabilities") +
+                                         "claimed capabilities the plugin does not declare: "
+                                         "snapshot");
+  }
+}
+
+TEST(SdkMisbehaving, ReadItemsOutOfOrderTooManyOrNotAfterAreFatal) {
+  std::string state;
+  const spsync_item* const* items = nullptr;
+  size_t n = 0;
+  auto sink = OpenBad("read_unsorted");
+  auto r = sink->ReadItems(0, 10, &items, &n);
+  EXPECT_EQ(r.message,
+            Violation("read_items") + "item ID 3 is not above 5 (IDs must ascend, after after_id)");
+  EXPECT_EQ(n, 0u);
+  r = OpenBad("read_too_many")->ReadItems(0, 2, &items, &n);
+  EXPECT_EQ(r.message, Violation("read_items") + "returned 3 items for at most 2");
+  r = OpenBad("read_not_after")->ReadItems(41, 2, &items, &n);
+  EXPECT_EQ(r.message, Violation("read_items") +
+                           "item ID 41 is not above 41 (IDs must ascend, after after_id)");
+  r = OpenBad("fine")->ReadItems(41, 2, &items, &n);
+  EXPECT_TRUE(r.ok()) << r.message;
+  EXPECT_EQ(n, 0u);
+}
+
+TEST(SdkMisbehaving, VersionsOutOfOrderAreFatal) {
+  const spsync_version* const* versions = nullptr;
+  size_t n = 0;
+  auto r = OpenBad("versions_order")->ReadVersions(0, 0, 10, &versions, &n);
+  EXPECT_EQ(r.message, Violation("read_versions") + "version (7, 512) is not after (7, 512)");
+}
+
+TEST(SdkMisbehaving, AttachmentListsThatBreakTheContractAreFatal) {
+  int64_t ids[] = {4};
+  const spsync_attachment* const* list = nullptr;
+  size_t n = 0;
+  auto r = OpenBad("list_unsorted")->ListAttachments(ids, 1, &list, &n);
+  EXPECT_EQ(r.message, Violation("attachment_list") +
+                           "records are not ordered by item ID, then file name (at record 1)");
+  r = OpenBad("list_unasked")->ListAttachments(ids, 1, &list, &n);
+  EXPECT_EQ(r.message,
+            Violation("attachment_list") + "record 0 is for item 1004, which was not asked");
+  r = OpenBad("list_no_hash")->ListAttachments(ids, 1, &list, &n);
+  EXPECT_EQ(r.message,
+            Violation("attachment_list") + "record 0 (item 4, 'a.txt') has no size or SHA-256");
+  r = OpenBad("fine")->ListAttachments(ids, 1, &list, &n);
+  ASSERT_TRUE(r.ok()) << r.message;
+  ASSERT_EQ(n, 1u);
+  EXPECT_EQ(list[0]->item_id, 4);
+}
+
+TEST(SdkMisbehaving, AttachmentReadBeyondTheBufferIsFatal) {
+  char buf[8];
+  size_t n = 99;
+  auto r = OpenBad("read_overflow")->ReadAttachment(4, "a.txt", 0, buf, sizeof(buf), &n);
+  EXPECT_EQ(r.message, Violation("attachment_read") + "returned 9 bytes into a buffer of 8");
+  EXPECT_EQ(n, 0u);
+  r = OpenBad("fine")->ReadAttachment(4, "a.txt", 0, buf, sizeof(buf), &n);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(std::string(buf, n), "abc");
+}
+
+// After a failed commit only abort may follow; then the session goes on.
+TEST(SdkMisbehaving, FailedAttachmentCommitLeavesOnlyAbort) {
+  auto sink = OpenBad("commit_fails");
+  std::string state;
+  ASSERT_TRUE(sink->LoadState("orders", &state).ok());
+  auto a = Attachment(4, "a.txt");
+  ASSERT_TRUE(sink->AttachmentBegin(a).ok());
+  ASSERT_TRUE(sink->AttachmentWrite("abc", 3).ok());
+  auto r = sink->AttachmentCommit(a);
+  EXPECT_EQ(r.status, SPSYNC_RETRYABLE);
+  EXPECT_EQ(r.message, "bad sink: storage busy");
+  r = sink->AttachmentWrite("d", 1);
+  EXPECT_EQ(r.status, SPSYNC_FATAL);
+  EXPECT_EQ(r.message,
+            "sink 'bad': attachment 'a.txt' failed earlier; abort it before writing "
+            "again");
+  r = sink->Persist("s");
+  EXPECT_EQ(r.message,
+            "sink 'bad': persist called while attachment 'a.txt' of item 4 is open "
+            "(commit or abort it first)");
+  sink->AttachmentAbort();
+  EXPECT_TRUE(sink->Persist("s").ok());
 }
 
 }  // namespace

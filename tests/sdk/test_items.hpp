@@ -15,6 +15,9 @@ class TestBatch {
   explicit TestBatch(std::string entity = "orders") : entity_(Keep(std::move(entity))) {
     fields_.push_back(Field("Title", "Title", "Text", SPSYNC_VALUE_TEXT));
     fields_.push_back(Field("Amount", "Amount", "Number", SPSYNC_VALUE_REAL));
+    // ABI 1.2 members: the definition of a plain field (a restore recreates
+    // the list from it).
+    fields_[1].definition = Keep("{\"TypeAsString\":\"Number\",\"Required\":true}");
     for (auto& f : fields_) field_ptrs_.push_back(&f);
     schema_.struct_size = sizeof(spsync_schema);
     schema_.entity = entity_;

@@ -31,6 +31,9 @@ endfunction()
 
 # Built against ONLY the frozen 1.0 header: proves an older minor still loads.
 spsync_add_test_sink(abi10 SOURCES ${_sinks}/abi10_sink.c INCLUDE ${CMAKE_CURRENT_LIST_DIR}/abi_v1_0)
+# Built against ONLY the frozen 1.1 header: the 1.2 host never calls it
+# through a 1.2 member.
+spsync_add_test_sink(abi11 SOURCES ${_sinks}/abi11_sink.c INCLUDE ${CMAKE_CURRENT_LIST_DIR}/abi_v1_1)
 spsync_add_test_sink(major2 SOURCES ${_sinks}/major2_sink.c)
 spsync_add_test_sink(noentry SOURCES ${_sinks}/noentry_sink.c)
 spsync_add_test_sink(bad SOURCES ${_sinks}/bad_sink.c)
@@ -39,6 +42,6 @@ spsync_add_test_sink(memory SOURCES ${_sinks}/memory_sink.cpp)
 spsync_add_test_sink(vtable SOURCES ${_sinks}/vtable_sink.c)
 
 add_custom_target(spsync_test_sinks DEPENDS
-  spsync_test_sink_abi10 spsync_test_sink_major2 spsync_test_sink_noentry
+  spsync_test_sink_abi10 spsync_test_sink_abi11 spsync_test_sink_major2 spsync_test_sink_noentry
   spsync_test_sink_bad spsync_test_sink_throwing spsync_test_sink_memory
   spsync_test_sink_vtable)

@@ -31,6 +31,10 @@ struct FieldDef {
   std::string title;
   std::string sp_type;
   int32_t type;
+  // ABI 1.2: a resolved person / lookup, and SharePoint's definition.
+  int32_t role = SPSYNC_FIELD_PLAIN;
+  std::string resolves = "";
+  std::string definition = "";
 };
 
 // A schema whose strings and arrays live as long as the holder.
@@ -51,6 +55,9 @@ class SchemaHolder {
       f.name = S(defs_[i].name);
       f.title = S(defs_[i].title);
       f.sp_type = S(defs_[i].sp_type);
+      f.role = defs_[i].role;
+      f.resolves = S(defs_[i].resolves);
+      f.definition = S(defs_[i].definition);
       ptrs_.push_back(&fields_[i]);
     }
     std::memset(&schema_, 0, sizeof(schema_));
@@ -61,6 +68,7 @@ class SchemaHolder {
     schema_.fields = ptrs_.data();
     schema_.field_count = ptrs_.size();
     schema_.fingerprint = S(fingerprint_);
+    schema_.definition = S(list_definition_);
   }
   SchemaHolder(const SchemaHolder&) = delete;
   const spsync_schema* get() const { return &schema_; }
@@ -71,6 +79,7 @@ class SchemaHolder {
   std::vector<FieldDef> defs_;
   std::string fingerprint_;
   std::string list_id_ = "8f2c1d3e-0000-4000-8000-000000000001";
+  std::string list_definition_ = "{\"BaseTemplate\":100,\"Title\":\"" + entity_ + "\"}";
   std::vector<spsync_field> fields_;
   std::vector<const spsync_field*> ptrs_;
   spsync_schema schema_;
@@ -165,6 +174,65 @@ class Batch {
   std::vector<spsync_item> items_;
   std::vector<const spsync_item*> ptrs_;
   bool built_ = false;
+};
+
+// One item version (ABI 1.2), owning its text.
+struct VersionDef {
+  int64_t item_id;
+  int64_t version_id;
+  std::string label;
+  std::vector<V> values;  // aligned to the schema, or empty
+  std::string editor_name = "Ada Lovelace";
+  std::string editor_email = "ada@contoso.com";
+  int64_t editor_id = 12;
+  std::string modified = "2024-02-01T10:00:00Z";
+  std::string raw = "";  // empty: a small JSON object is made up
+};
+
+// A batch of versions whose storage lives as long as the holder.
+class VersionBatch {
+ public:
+  explicit VersionBatch(std::vector<VersionDef> defs) : defs_(std::move(defs)) {
+    values_.resize(defs_.size());
+    raw_.resize(defs_.size());
+    for (size_t n = 0; n < defs_.size(); ++n) {
+      VersionDef& d = defs_[n];
+      if (d.raw.empty())
+        d.raw = "{\"ID\":" + std::to_string(d.item_id) + ",\"VersionLabel\":\"" + d.label + "\"}";
+      for (const V& v : d.values) {
+        spsync_value sv;
+        std::memset(&sv, 0, sizeof(sv));
+        sv.type = v.type;
+        sv.i = v.i;
+        sv.r = v.r;
+        sv.s = S(v.s);
+        values_[n].push_back(sv);
+      }
+      spsync_version& r = raw_[n];
+      std::memset(&r, 0, sizeof(r));
+      r.struct_size = sizeof(r);
+      r.item_id = d.item_id;
+      r.version_id = d.version_id;
+      r.label = S(d.label);
+      r.modified = S(d.modified);
+      r.modified_unix = 1706781600;
+      r.editor_id = d.editor_id;
+      r.editor_name = S(d.editor_name);
+      r.editor_email = S(d.editor_email);
+      r.raw_json = S(d.raw);
+      r.values = values_[n].empty() ? nullptr : values_[n].data();
+      r.value_count = values_[n].size();
+    }
+    for (auto& r : raw_) ptrs_.push_back(&r);
+  }
+  VersionBatch(const VersionBatch&) = delete;
+  const std::vector<const spsync_version*>& versions() const { return ptrs_; }
+
+ private:
+  std::vector<VersionDef> defs_;
+  std::vector<std::vector<spsync_value>> values_;
+  std::vector<spsync_version> raw_;
+  std::vector<const spsync_version*> ptrs_;
 };
 
 // The realistic SharePoint field set used by most tests: every value type
@@ -273,6 +341,15 @@ inline Poco::JSON::Array::Ptr SqliteQuery(const std::string& db, const std::stri
   if (out.find_first_not_of(" \r\n") == std::string::npos) return new Poco::JSON::Array();
   Poco::JSON::Parser parser;
   return parser.parse(out).extract<Poco::JSON::Array::Ptr>();
+}
+
+inline Poco::JSON::Object::Ptr ParseJson(const std::string& text) {
+  Poco::JSON::Parser parser;
+  return parser.parse(text).extract<Poco::JSON::Object::Ptr>();
+}
+
+inline Poco::JSON::Object::Ptr ParseJsonFile(const std::string& path) {
+  return ParseJson(ReadAll(path));
 }
 
 // Rows of a CSV file as Python's csv module reads them: a list of lists.

@@ -13,6 +13,18 @@
  *   null_state       load_state() returns OK with NULL and len 10
  *   null_message     begin() calls set_message(NULL, 5)
  *   good_reject      upsert() rejects index 1 properly (the control case)
+ * ABI 1.2 (the sink declares attachments, versions and reading back, and
+ * answers every read with nothing unless told otherwise):
+ *   caps_superset    instance_capabilities() adds SNAPSHOT, which the plugin lacks
+ *   read_unsorted    read_items() returns IDs 5 then 3
+ *   read_too_many    read_items() returns 3 items whatever max_count says
+ *   read_not_after   read_items() returns ID after_id itself
+ *   versions_order   read_versions() returns (7, 512) then (7, 512)
+ *   list_unsorted    attachment_list() returns b.txt before a.txt
+ *   list_unasked     attachment_list() returns an item that was not asked for
+ *   list_no_hash     attachment_list() returns a record without a SHA-256
+ *   read_overflow    attachment_read() reports more bytes than the buffer holds
+ *   commit_fails     attachment_commit() returns RETRYABLE
  * Any other value: behaves. */
 #include <spsync/sink.h>
 
@@ -138,6 +150,181 @@ static void sink_close(spsync_instance* inst) {
   free(inst);
 }
 
+/* ---- ABI 1.2 ---- */
+
+static uint64_t instance_capabilities(spsync_instance* inst) {
+  uint64_t caps = SPSYNC_CAP_ATTACHMENTS | SPSYNC_CAP_VERSIONS | SPSYNC_CAP_READ_BACK;
+  if (is(inst, "caps_superset")) caps |= SPSYNC_CAP_SNAPSHOT;
+  return caps;
+}
+
+static spsync_status attachment_begin(spsync_instance* inst, spsync_call* call,
+                                      const spsync_attachment* a) {
+  (void)inst;
+  (void)call;
+  (void)a;
+  return SPSYNC_OK;
+}
+
+static spsync_status attachment_write(spsync_instance* inst, spsync_call* call, const void* data,
+                                      size_t len) {
+  (void)inst;
+  (void)call;
+  (void)data;
+  (void)len;
+  return SPSYNC_OK;
+}
+
+static spsync_status attachment_commit(spsync_instance* inst, spsync_call* call,
+                                       const spsync_attachment* a) {
+  (void)a;
+  if (is(inst, "commit_fails")) {
+    say(call, "bad sink: storage busy");
+    return SPSYNC_RETRYABLE;
+  }
+  return SPSYNC_OK;
+}
+
+static void attachment_abort(spsync_instance* inst) {
+  (void)inst;
+}
+
+static spsync_status attachment_delete(spsync_instance* inst, spsync_call* call, int64_t item_id,
+                                       spsync_str file_name) {
+  (void)inst;
+  (void)call;
+  (void)item_id;
+  (void)file_name;
+  return SPSYNC_OK;
+}
+
+static const char kHash[] = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+static spsync_attachment make_attachment(int64_t id, const char* name, int hashed) {
+  spsync_attachment a;
+  memset(&a, 0, sizeof(a));
+  a.struct_size = sizeof(a);
+  a.item_id = id;
+  a.file_name.data = name;
+  a.file_name.len = strlen(name);
+  a.size = 3;
+  if (hashed) {
+    a.sha256.data = kHash;
+    a.sha256.len = 64;
+  }
+  return a;
+}
+
+static spsync_status attachment_list(spsync_instance* inst, spsync_call* call,
+                                     const int64_t* item_ids, size_t count,
+                                     const spsync_attachment* const** out, size_t* out_count) {
+  static spsync_attachment records[2];
+  static const spsync_attachment* ptrs[2] = {&records[0], &records[1]};
+  (void)call;
+  *out = ptrs;
+  *out_count = 0;
+  if (count == 0) return SPSYNC_OK;
+  if (is(inst, "list_unsorted")) {
+    records[0] = make_attachment(item_ids[0], "b.txt", 1);
+    records[1] = make_attachment(item_ids[0], "a.txt", 1);
+    *out_count = 2;
+  } else if (is(inst, "list_unasked")) {
+    records[0] = make_attachment(item_ids[0] + 1000, "a.txt", 1);
+    *out_count = 1;
+  } else if (is(inst, "list_no_hash")) {
+    records[0] = make_attachment(item_ids[0], "a.txt", 0);
+    *out_count = 1;
+  } else {
+    records[0] = make_attachment(item_ids[0], "a.txt", 1);
+    *out_count = 1;
+  }
+  return SPSYNC_OK;
+}
+
+static spsync_status write_versions(spsync_instance* inst, spsync_call* call,
+                                    const spsync_version* const* versions, size_t count) {
+  (void)inst;
+  (void)call;
+  (void)versions;
+  (void)count;
+  return SPSYNC_OK;
+}
+
+static spsync_status read_schema(spsync_instance* inst, spsync_call* call,
+                                 const spsync_schema** schema) {
+  (void)inst;
+  (void)call;
+  *schema = NULL;
+  return SPSYNC_OK;
+}
+
+static spsync_status read_items(spsync_instance* inst, spsync_call* call, int64_t after_id,
+                                size_t max_count, const spsync_item* const** items, size_t* count) {
+  static spsync_item records[3];
+  static const spsync_item* ptrs[3] = {&records[0], &records[1], &records[2]};
+  static const char kRaw[] = "{}";
+  size_t i;
+  (void)call;
+  (void)max_count;
+  for (i = 0; i < 3; ++i) {
+    memset(&records[i], 0, sizeof(records[i]));
+    records[i].struct_size = sizeof(records[i]);
+    records[i].id = after_id + 1 + (int64_t)i;
+    records[i].raw_json.data = kRaw;
+    records[i].raw_json.len = 2;
+  }
+  *items = ptrs;
+  *count = 0;
+  if (is(inst, "read_unsorted")) {
+    records[0].id = 5;
+    records[1].id = 3;
+    *count = 2;
+  } else if (is(inst, "read_too_many")) {
+    *count = 3;
+  } else if (is(inst, "read_not_after")) {
+    records[0].id = after_id;
+    *count = 1;
+  }
+  return SPSYNC_OK;
+}
+
+static spsync_status read_versions(spsync_instance* inst, spsync_call* call, int64_t after_item,
+                                   int64_t after_version, size_t max_count,
+                                   const spsync_version* const** versions, size_t* count) {
+  static spsync_version records[2];
+  static const spsync_version* ptrs[2] = {&records[0], &records[1]};
+  size_t i;
+  (void)call;
+  (void)after_item;
+  (void)after_version;
+  (void)max_count;
+  for (i = 0; i < 2; ++i) {
+    memset(&records[i], 0, sizeof(records[i]));
+    records[i].struct_size = sizeof(records[i]);
+    records[i].item_id = 7;
+    records[i].version_id = 512;
+  }
+  *versions = ptrs;
+  *count = is(inst, "versions_order") ? 2 : 0;
+  return SPSYNC_OK;
+}
+
+static spsync_status attachment_read(spsync_instance* inst, spsync_call* call, int64_t item_id,
+                                     spsync_str file_name, uint64_t offset, void* buffer,
+                                     size_t capacity, size_t* len) {
+  (void)call;
+  (void)item_id;
+  (void)file_name;
+  (void)buffer;
+  *len = 0;
+  if (offset == 0 && capacity > 0) {
+    memcpy(buffer, "abc", capacity < 3 ? capacity : 3);
+    *len = capacity < 3 ? capacity : 3;
+  }
+  if (is(inst, "read_overflow")) *len = capacity + 1;
+  return SPSYNC_OK;
+}
+
 SPSYNC_SINK_EXPORT spsync_status spsync_sink_entry(const spsync_host* host,
                                                    spsync_negotiation* out) {
   static spsync_sink_vtable vtable;
@@ -156,6 +343,19 @@ SPSYNC_SINK_EXPORT spsync_status spsync_sink_entry(const spsync_host* host,
   vtable.delete_items = delete_items;
   vtable.persist = persist;
   vtable.close = sink_close;
+  vtable.capabilities = SPSYNC_CAP_ATTACHMENTS | SPSYNC_CAP_VERSIONS | SPSYNC_CAP_READ_BACK;
+  vtable.instance_capabilities = instance_capabilities;
+  vtable.attachment_begin = attachment_begin;
+  vtable.attachment_write = attachment_write;
+  vtable.attachment_commit = attachment_commit;
+  vtable.attachment_abort = attachment_abort;
+  vtable.attachment_delete = attachment_delete;
+  vtable.attachment_list = attachment_list;
+  vtable.write_versions = write_versions;
+  vtable.read_schema = read_schema;
+  vtable.read_items = read_items;
+  vtable.read_versions = read_versions;
+  vtable.attachment_read = attachment_read;
   out->abi_version = SPSYNC_SINK_ABI_VERSION;
   out->vtable = &vtable;
   return SPSYNC_OK;

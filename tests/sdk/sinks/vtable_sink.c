@@ -6,6 +6,8 @@
  *   small          struct_size smaller than ABI 1.0's vtable
  *   missing        open and persist are NULL
  *   caps           declares SNAPSHOT and DELETE_RANGES without the callbacks
+ *   caps12         declares ATTACHMENTS, VERSIONS and READ_BACK with only
+ *                  attachment_begin and read_schema set
  *   refuse         returns FATAL from the entry point with a 1.x version
  *   no_vtable      returns OK without a vtable */
 #include <spsync/sink.h>
@@ -18,9 +20,9 @@ struct spsync_instance {
   int unused;
 };
 
-/* What a 1.9 header's vtable might look like: 1.1's, then more members. */
+/* What a 1.9 header's vtable might look like: 1.2's, then more members. */
 typedef struct future_vtable {
-  spsync_sink_vtable v11;
+  spsync_sink_vtable current;
   spsync_status (*compact)(spsync_instance* inst, spsync_call* call);
   uint64_t future_flags;
 } future_vtable;
@@ -94,6 +96,22 @@ static spsync_status check(spsync_instance* inst, spsync_call* call) {
   return SPSYNC_OK;
 }
 
+static spsync_status attachment_begin(spsync_instance* inst, spsync_call* call,
+                                      const spsync_attachment* a) {
+  (void)inst;
+  (void)call;
+  (void)a;
+  return SPSYNC_OK;
+}
+
+static spsync_status read_schema(spsync_instance* inst, spsync_call* call,
+                                 const spsync_schema** schema) {
+  (void)inst;
+  (void)call;
+  *schema = NULL;
+  return SPSYNC_OK;
+}
+
 static spsync_status compact(spsync_instance* inst, spsync_call* call) {
   (void)inst;
   (void)call;
@@ -104,7 +122,7 @@ SPSYNC_SINK_EXPORT spsync_status spsync_sink_entry(const spsync_host* host,
                                                    spsync_negotiation* out) {
   static future_vtable table;
   const char* mode = getenv("SPSYNC_TEST_VTABLE");
-  spsync_sink_vtable* v = &table.v11;
+  spsync_sink_vtable* v = &table.current;
   (void)host;
   if (mode == NULL) mode = "";
   memset(&table, 0, sizeof(table));
@@ -132,6 +150,11 @@ SPSYNC_SINK_EXPORT spsync_status spsync_sink_entry(const spsync_host* host,
     v->persist = NULL;
   }
   if (strcmp(mode, "caps") == 0) v->capabilities = SPSYNC_CAP_SNAPSHOT | SPSYNC_CAP_DELETE_RANGES;
+  if (strcmp(mode, "caps12") == 0) {
+    v->capabilities = SPSYNC_CAP_ATTACHMENTS | SPSYNC_CAP_VERSIONS | SPSYNC_CAP_READ_BACK;
+    v->attachment_begin = attachment_begin;
+    v->read_schema = read_schema;
+  }
   if (strcmp(mode, "refuse") == 0) {
     out->vtable = NULL;
     snprintf(out->message, sizeof(out->message), "licence file not found");

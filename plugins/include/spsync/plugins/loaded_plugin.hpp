@@ -9,9 +9,15 @@
 // may link different versions of the same library, and a missing symbol is
 // reported now rather than at the first call), look up spsync_sink_entry,
 // negotiate (the host offers ABI 1.0 to 1.<current minor>), copy the plugin's
-// vtable into a zero-initialised full-size table using the plugin's
-// struct_size (members the plugin was not compiled with read as NULL), and
-// validate it. Every failure is a PluginError naming the file.
+// vtable into a zero-initialised full-size table, as far as both its
+// struct_size and the minor it declares reach (members and capability bits
+// the plugin was not built with read as NULL / 0: a 1.0 or 1.1 plugin is
+// never called through a 1.2 member), and validate it (every capability
+// needs its callbacks). Every failure is a PluginError naming the file.
+//
+// Capabilities: info() holds the plugin's, the union of what its instances
+// may have. Each opened sink reports its own in Sink::info() (ABI 1.2's
+// instance_capabilities, a subset; the plugin's when absent).
 //
 // Ownership: a LoadedPlugin is always held by std::shared_ptr. Each sink
 // returned by Open() keeps its LoadedPlugin alive, so the library is
@@ -57,7 +63,7 @@ struct OptionInfo {
 };
 
 // The capability bits of `capabilities` as names, e.g. {"transactional",
-// "delete-ranges"}; unknown bits appear as hex ("0x100").
+// "delete-ranges", "attachments"}; unknown bits appear as hex ("0x100").
 std::vector<std::string> CapabilityNames(uint64_t capabilities);
 
 // "1.1" for a packed ABI version.
@@ -91,8 +97,9 @@ class LoadedPlugin : public std::enable_shared_from_this<LoadedPlugin> {
 
   // Opens one instance with `config` (the host's option validation should
   // have run first; see option_validation.hpp). Throws PluginError with the
-  // plugin's own message if open() fails or misbehaves. The returned sink is
-  // a PluginSink; it keeps this library loaded.
+  // plugin's own message if open() fails or misbehaves (including an
+  // instance claiming capabilities its plugin does not declare). The
+  // returned sink is a PluginSink; it keeps this library loaded.
   std::unique_ptr<engine::Sink> Open(const SinkConfig& config);
 
   // For PluginSink: the negotiated, validated vtable (full size; members the
