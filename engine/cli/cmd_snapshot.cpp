@@ -1,8 +1,8 @@
 // `spsync snapshot`: a snapshot of an entity's live items, where the sink supports it.
 #include "args.hpp"
 #include "commands.hpp"
+#include "estate.hpp"
 #include "runtime.hpp"
-#include "state_view.hpp"
 
 #include <iostream>
 
@@ -12,10 +12,20 @@ int SnapshotCmd(const Argv& argv) {
   Args args(argv, {"--config", "--entity", "--sink", "--plugin-dir"}, {});
   SetupLogging("text", false);
   Runtime rt = MakeRuntime(engine::LoadConfig(args.Require("--config")), args.All("--plugin-dir"));
-  const auto& e = FindEntity(rt.config, args.Require("--entity"));
+  const std::string name = args.Require("--entity");
+  std::vector<std::string> sinks;
+  bool found = false;
+  for (const auto& k : KnownEntities(rt))
+    if (k.name() == name) {
+      sinks = k.sinks();
+      found = true;
+    }
+  if (!found)
+    throw engine::ConfigError(rt.config.path + ": no entity named \"" + name +
+                              "\" (see `entities`, and `spsync status` for discovered ones)");
   std::string only = args.Get("--sink");
   int made = 0;
-  for (const auto& s : e.sinks) {
+  for (const auto& s : sinks) {
     if (!only.empty() && s != only) continue;
     auto sink = OpenSink(rt, s);
     if (!sink->info().snapshot()) {
@@ -25,15 +35,14 @@ int SnapshotCmd(const Argv& argv) {
       continue;
     }
     std::string bytes;
-    auto r = sink->LoadState(e.entity.name, &bytes);
+    auto r = sink->LoadState(name, &bytes);
     if (r.ok()) r = sink->Snapshot();
     if (!r.ok()) throw std::runtime_error("sink '" + s + "': " + r.message);
-    std::cout << e.entity.name << " -> " << s << ": "
-              << (r.message.empty() ? "snapshot written" : r.message) << "\n";
+    std::cout << name << " -> " << s << ": " << (r.message.empty() ? "snapshot written" : r.message)
+              << "\n";
     made++;
   }
-  if (made == 0)
-    throw std::runtime_error("no sink of entity '" + e.entity.name + "' can write snapshots");
+  if (made == 0) throw std::runtime_error("no sink of entity '" + name + "' can write snapshots");
   return kExitOk;
 }
 

@@ -59,23 +59,36 @@ Example:
   spsync run --config /etc/spsync/sales.json --timeout 9m
 )";
 
-const char* kStatus = R"(Usage: spsync status --config FILE [--json] [--plugin-dir DIR]...
+const char* kStatus =
+    R"(Usage: spsync status --config FILE [--entity GLOB]... [--site NAME]... [--failed] [--gone]
+                     [--json] [--plugin-dir DIR]...
 
-Shows, for every (entity, sink) pair: mode, stage, last successful sync, failed sessions,
-page token, change token age and items synced. Reads the state each sink stores.
+Shows a summary of every (entity, sink) pair by state (incremental, full sync in progress, not
+synced yet, failing, gone, unreadable), then the pairs: state, stage, last successful sync,
+failed sessions, change token age and items synced. Discovered entities are included, with the
+lists that have gone away since. Reads only the state the sinks and the work directory hold.
+
+  --entity GLOB   only entities whose name matches (* and ?; repeatable)
+  --site NAME     only entities of this site (repeatable)
+  --failed        only pairs whose last session failed
+  --gone          only discovered lists that no longer exist
+  --json          every field of every selected pair, as a JSON array
 
 Example:
-  spsync status --config sales.json --json
+  spsync status --config estate.json --site sales --failed
 )";
 
 const char* kReset =
-    R"(Usage: spsync reset --config FILE --entity NAME [--sink NAME] [--plugin-dir DIR]...
+    R"(Usage: spsync reset --config FILE (--entity NAME [--sink NAME] | --gone) [--plugin-dir DIR]...
 
 Forgets the sync state of an entity (in every sink, or only --sink), so the next run starts a
 full sync. The data in the sink stays; the full sync overwrites it and deletes what is gone.
+With --gone, forgets every discovered list that no longer exists: its state in each sink and its
+entry in the work directory (the data the sinks hold stays).
 
-Example:
+Examples:
   spsync reset --config sales.json --entity orders --sink db
+  spsync reset --config estate.json --gone
 )";
 
 const char* kValidate = R"(Usage: spsync validate --config FILE [--connect] [--plugin-dir DIR]...

@@ -25,10 +25,4 @@ std::string TokenAge(const std::string& token) {
   return std::to_string(secs / 86400) + "d";
 }
 
-const engine::EntityEntry& FindEntity(const engine::Config& c, const std::string& name) {
-  for (const auto& e : c.entities)
-    if (e.entity.name == name) return e;
-  throw engine::ConfigError(c.path + ": no entity named \"" + name + "\" (see `entities`)");
-}
-
 }  // namespace spsync::cli

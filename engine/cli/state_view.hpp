@@ -1,4 +1,4 @@
-// Helpers shared by the commands that read state (status, reset, snapshot).
+// Helpers shared by the commands that show state (status).
 #pragma once
 
 #include "spsync/engine/config.hpp"
@@ -12,7 +12,5 @@ namespace spsync::cli {
 std::string IsoTime(int64_t unix);
 // The age of a change token as "5m", "3h" or "12d"; "-" when there is none.
 std::string TokenAge(const std::string& token);
-// The entity named `name`; throws ConfigError naming the config file.
-const engine::EntityEntry& FindEntity(const engine::Config& c, const std::string& name);
 
 }  // namespace spsync::cli
