@@ -2,10 +2,12 @@
 // and the sinks.
 #include "args.hpp"
 #include "commands.hpp"
+#include "estate.hpp"
 #include "runtime.hpp"
 #include "spsync/plugins/option_validation.hpp"
 
 #include <iostream>
+#include <map>
 
 namespace spsync::cli {
 
@@ -37,8 +39,27 @@ int ValidateCmd(const Argv& argv) {
       problems++;
     }
   }
+  for (const auto& [name, site] : rt.config.sites)
+    std::cout << site.where << ": " << site.url << " (auth " << site.auth.type << ", "
+              << site.discover.size() << " discovery rule(s))\n";
   if (args.Has("--connect")) {
     engine::Deadline deadline(std::chrono::seconds(120));
+    // What the discovery rules find now (nothing is written to the work dir).
+    bool rules = false;
+    for (const auto& [name, site] : rt.config.sites) rules |= !site.discover.empty();
+    if (rules) {
+      Estate estate = ReadEstate(rt, deadline, /*dry=*/true);
+      for (const auto& [site, error] : estate.failed_sites) {
+        std::cout << "sites." << site << ": cannot read its lists: " << error << "\n";
+        problems++;
+      }
+      std::map<std::string, int> found;
+      for (const auto& e : estate.expansion.entities)
+        if (e.discovered) found[e.site]++;
+      for (const auto& [name, site] : rt.config.sites)
+        if (!site.discover.empty())
+          std::cout << site.where << ".discover: " << found[name] << " list(s) found\n";
+    }
     for (const auto& e : rt.config.entities) {
       try {
         auto list = rt.Client(e.site, e.web_url)->GetList(e.entity.list, deadline);

@@ -29,11 +29,13 @@
 #include <sqlite3.h>
 
 #include <cctype>
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <set>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <vector>
 
 #include "sqlite_attachments.hpp"
@@ -117,7 +119,18 @@ class SqliteSink : public spsync::sdk::Sink {
     long long busy = config.GetInt("busyTimeoutMs", 5000);
     if (busy < 0) throw Fatal("option 'busyTimeoutMs' must not be negative");
     db_ = std::make_unique<Db>(path_, static_cast<int>(busy));
-    db_->Exec("PRAGMA journal_mode=" + journal_);
+    // Switching a new file to WAL takes an exclusive lock that SQLite does
+    // not wait for (no busy handler): two instances opening one new file at
+    // once (two entities of a run) would fail. Wait up to the busy timeout.
+    for (auto waited = std::chrono::milliseconds(0);; waited += std::chrono::milliseconds(10)) {
+      try {
+        db_->Exec("PRAGMA journal_mode=" + journal_);
+        break;
+      } catch (const spsync::sdk::Retryable&) {
+        if (waited.count() >= busy) throw;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
     db_->Exec("PRAGMA synchronous=" + synchronous_);
     spsync::sqlite::CreateBookkeeping(*db_);
   }

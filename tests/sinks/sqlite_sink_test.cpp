@@ -1,8 +1,11 @@
 // The SQLite sink, loaded through the C ABI; every assertion on data reads the
 // database through the sqlite3 CLI, as a user would.
+#include <atomic>
 #include <csignal>
 #include <cstdint>
+#include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "sink_test_support.hpp"
@@ -373,6 +376,32 @@ TEST_F(SqliteSinkTest, LockedDatabaseIsRetryable) {
   ASSERT_TRUE(b.Persist("b1").ok());
   EXPECT_EQ(Count("SELECT count(*) n FROM b"), 1);
   EXPECT_EQ(Count("SELECT count(*) n FROM _spsync_state"), 2);
+}
+
+// Several processes opening one new database file at once (the entities of
+// one run sharing a file, or two runs): each must open, though switching a
+// new file to WAL takes a lock SQLite does not wait for on its own.
+TEST_F(SqliteSinkTest, ManyProcessesOpenOneNewFileAtOnce) {
+  for (int round = 0; round < 10; ++round) {
+    std::string path = tmp_ / ("fresh-" + std::to_string(round) + ".db");
+    std::vector<pid_t> children;
+    for (int i = 0; i < 6; ++i) {
+      pid_t pid = fork();
+      ASSERT_GE(pid, 0);
+      if (pid == 0) {
+        auto [r, inst] = plugin().Open({{"path", path}});
+        _exit(r.ok() ? 0 : 1);
+      }
+      children.push_back(pid);
+    }
+    int failed = 0;
+    for (pid_t pid : children) {
+      int status = 0;
+      waitpid(pid, &status, 0);
+      failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    EXPECT_EQ(failed, 0) << "round " << round << ": " << failed << " of 6 opens failed";
+  }
 }
 
 // Rollback journal instead of WAL, and Text -> Integer / Boolean -> Text
