@@ -5,6 +5,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
 using spsync::engine::Config;
 using spsync::engine::ConfigError;
 using spsync::engine::ParseConfig;
@@ -139,4 +143,24 @@ TEST(ConfigSites, EveryNewKeyNamesItsMistake) {
     EXPECT_NE(err.find(c.expect), std::string::npos) << "input: " << c.text << "\nerror: " << err;
     EXPECT_EQ(err.rfind("sites.json:", 0), 0u) << "errors start with file:line: " << err;
   }
+}
+
+TEST(ConfigSites, TheSampleConfigsParse) {
+  setenv("SP_CLIENT_ID", "id", 1);
+  setenv("CONTOSO_CLIENT_ID", "c", 1);
+  setenv("FABRIKAM_CLIENT_ID", "f", 1);
+  for (const char* name :
+       {"department.json", "two-tenants.json", "sales.json", "backup-to-s3.json"}) {
+    std::ifstream in(std::string(SPSYNC_SAMPLES_DIR) + "/configs/" + name);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    EXPECT_NO_THROW(ParseConfig(ss.str(), name)) << name;
+  }
+  std::ifstream in(std::string(SPSYNC_SAMPLES_DIR) + "/configs/department.json");
+  std::stringstream ss;
+  ss << in.rdbuf();
+  Config c = ParseConfig(ss.str(), "department.json");
+  EXPECT_EQ(c.sites.size(), 2u);
+  EXPECT_EQ(c.sites.at("sales").discover.size(), 2u);
+  EXPECT_TRUE(c.sites.at("sales").discover[0].subwebs);
 }
