@@ -14,7 +14,7 @@ namespace spsync::emulator::detail {
 
 struct Request {
   std::string method;     // upper case, after X-HTTP-Method tunnelling
-  std::string path;       // percent-decoded, relative to the site's "/_api/"
+  std::string path;       // percent-decoded, relative to the web's "/_api/"
   std::string raw_path;   // the whole request path as sent (next links are built from it)
   std::string raw_query;  // as sent, without the '?'
   std::string body;

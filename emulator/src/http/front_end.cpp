@@ -45,7 +45,7 @@ std::string StatsJson(const Emulator::Impl& impl) {
          ",\"get_changes\":" + c(RequestKind::kGetChanges) +
          ",\"writes\":" + c(RequestKind::kWrites) + ",\"token\":" + c(RequestKind::kToken) +
          ",\"context_info\":" + c(RequestKind::kContextInfo) +
-         ",\"other\":" + c(RequestKind::kOther) +
+         ",\"discovery\":" + c(RequestKind::kDiscovery) + ",\"other\":" + c(RequestKind::kOther) +
          ",\"throttled\":" + std::to_string(impl.throttled.load()) +
          ",\"faulted\":" + std::to_string(impl.faulted.load()) + "}";
 }
@@ -132,9 +132,14 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
 
   const bool token_path = impl_.auth->token_endpoint() &&
                           IEquals(path, "/" + impl_.auth->tenant() + "/oauth2/v2.0/token");
+  // Every web answers under its own URL: {web}/_api/... (the web is the path
+  // before the first "/_api/"; "" is the tenant's root site).
   RouteTable::Match route;
-  const std::string site_api = impl_.opt.site + "/_api/";
-  if (!token_path && IStartsWith(path, site_api)) {
+  const size_t api_at = Lower(path).find("/_api/");
+  WebState* web =
+      token_path || api_at == std::string::npos ? nullptr : impl_.FindWeb(path.substr(0, api_at));
+  const std::string api_path = web ? path.substr(api_at + 6) : std::string();
+  if (web) {
     std::vector<std::pair<std::string, std::string>> aliases;
     // Aliases (@a='...') are needed to route GetList(@a).
     for (size_t start = 0; start < raw_query.size();) {
@@ -146,7 +151,7 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
         aliases.emplace_back(part.substr(0, eq), UrlDecode(part.substr(eq + 1), true));
       start = end + 1;
     }
-    route = ApiRoutes().Find(std::string_view(path).substr(site_api.size()), method, aliases);
+    route = ApiRoutes().Find(api_path, method, aliases);
   }
   RequestKind kind = token_path ? RequestKind::kToken : route.kind;
   ++impl_.counts[static_cast<size_t>(kind)];
@@ -206,7 +211,7 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
   } else if (!route.path_known) {
     reply = ErrorReply(fmt, 404, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
                        "The expression \"" + path + "\" is not valid.");
-    if (!IStartsWith(path, site_api)) {
+    if (!web) {
       reply.content_type = "text/html; charset=utf-8";
       reply.body = "<html><body><h1>404 NOT FOUND</h1></body></html>";
     }
@@ -215,10 +220,9 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
     reply.content_type = "text/plain";
     reply.body = "";
   } else {
-    Request request{
-        method, path.substr(site_api.size()), raw_path, raw_query, std::move(body), verbose_ct,
-        fmt,    req.get("If-Match", "")};
-    reply = Serve(impl_, route, request);
+    Request request{method,          api_path,   raw_path, raw_query,
+                    std::move(body), verbose_ct, fmt,      req.get("If-Match", "")};
+    reply = Serve(impl_, *web, route, request);
   }
   if (decision.rate_limit_headers) {
     reply.headers.emplace_back("RateLimit-Limit", std::to_string(decision.limit));
