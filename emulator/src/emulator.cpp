@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "http/cost_model.hpp"
 #include "http/faults.hpp"
 #include "http/server.hpp"
 #include "impl.hpp"
@@ -221,6 +222,8 @@ Stats Emulator::GetStats() const {
   s.discovery = c(RequestKind::kDiscovery);
   s.throttled = impl_->throttled.load();
   s.faulted = impl_->faulted.load();
+  s.ru_spent = impl_->budget->spent();
+  s.ru_throttled = impl_->budget->refused();
   return s;
 }
 
@@ -229,6 +232,7 @@ void Emulator::ResetStats() {
   impl_->total = 0;
   impl_->throttled = 0;
   impl_->faulted = 0;
+  impl_->budget->ResetCounters();
 }
 
 void Emulator::SetFaults(FaultSpec spec) {
@@ -237,6 +241,14 @@ void Emulator::SetFaults(FaultSpec spec) {
 
 void Emulator::FailNext(RequestKind kind, int count, FaultKind fault) {
   impl_->faults->FailNext(kind, count, fault);
+}
+
+void Emulator::SetLatency(LatencySpec spec) {
+  impl_->latency->Set(spec);
+}
+
+void Emulator::SetBudget(BudgetSpec spec) {
+  impl_->budget->Set(spec);
 }
 
 }  // namespace spsync::emulator

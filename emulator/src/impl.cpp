@@ -8,6 +8,7 @@
 
 #include "estate.hpp"
 #include "http/auth.hpp"
+#include "http/cost_model.hpp"
 #include "http/faults.hpp"
 #include "impl.hpp"
 #include "rest_error.hpp"
@@ -47,6 +48,10 @@ Emulator::Impl::Impl(Options o) : opt(std::move(o)), log(opt.seed) {
   FaultSpec f = opt.faults;
   faults = std::make_unique<detail::FaultEngine>();
   faults->Set(std::move(f));
+  latency = std::make_unique<detail::LatencyModel>();
+  latency->Set(opt.latency);
+  budget = std::make_unique<detail::ResourceBudget>();
+  budget->Set(opt.budget);
 }
 
 Emulator::Impl::~Impl() = default;

@@ -5,8 +5,8 @@
 //
 // Thread-safety: `mu` guards every web's lists, generations, log, retired_lists,
 // recycle_bin and recycle_counter (shared for reads, exclusive for writes);
-// the counters and clock_offset are atomics; faults and auth lock
-// themselves; the site tree (sites, webs_by_url, primary) and the rest is set
+// the counters and clock_offset are atomics; faults, latency, budget and auth
+// lock themselves; the site tree (sites, webs_by_url, primary) and the rest is set
 // before the server starts and read-only afterwards.
 #pragma once
 
@@ -33,8 +33,10 @@ class HTTPServer;
 namespace spsync::emulator {
 namespace detail {
 constexpr size_t kKindCount = static_cast<size_t>(RequestKind::kOther) + 1;
-class Authenticator;  // http/auth.hpp
-class FaultEngine;    // http/faults.hpp
+class Authenticator;   // http/auth.hpp
+class FaultEngine;     // http/faults.hpp
+class LatencyModel;    // http/cost_model.hpp
+class ResourceBudget;  // http/cost_model.hpp
 
 // One row of a site collection's recycle bin: a recycled item, or a whole
 // list (kept alive here, so lookups into it stay valid until it comes back).
@@ -67,6 +69,8 @@ struct Emulator::Impl {
   std::array<std::atomic<uint64_t>, detail::kKindCount> counts{};
   std::atomic<uint64_t> total{0}, throttled{0}, faulted{0};
   std::unique_ptr<detail::FaultEngine> faults;
+  std::unique_ptr<detail::LatencyModel> latency;
+  std::unique_ptr<detail::ResourceBudget> budget;
   std::unique_ptr<detail::Authenticator> auth;
   std::unique_ptr<Poco::Net::HTTPServer> server;
   uint16_t bound_port = 0;

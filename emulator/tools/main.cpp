@@ -22,7 +22,8 @@ const char* kUsage =
     "...]\n"
     "                       [--token SECRET | --tenant T --client-id ID --client-cert cert.pem]\n"
     "                       [--change-retention-days 60] [--expired-token-silently-empty]\n"
-    "                       [--threads 8]\n"
+    "                       [--threads 64] [--latency 300ms+0.2ms]\n"
+    "                       [--budget ru=1250,read=2,write=2,charge-throttled=1]\n"
     "                       [--throttle rate=50,burst=100]\n"
     "                       [--faults 429:0.1,503:0.05,500:0.01,reset:0.02,truncate:0.02,\n"
     "                                 html:0.01,slow:0.01,retry-after:2,slow-ms:1500,seed:1]\n";
@@ -171,6 +172,10 @@ int main(int argc, char** argv) {
         o.expired_token_silently_empty = true;
       else if (a == "--threads")
         o.threads = static_cast<int>(ParseInt(value(), "threads"));
+      else if (a == "--latency")
+        ParseLatency(value(), o.latency);
+      else if (a == "--budget")
+        ParseBudget(value(), o.budget);
       else if (a == "--throttle")
         ParseThrottle(value(), o.faults);
       else if (a == "--faults")

@@ -52,6 +52,7 @@ Reply GetItems(Call& c) {
              if (!first) r.body += ",";
              first = false;
              w.Append(r.body, id, values, l.Version(id));
+             ++r.items;
            });
   // SharePoint gives no paging information here; clients build the next PagingInfo.
   EndCollection(r.body, fmt, "");

@@ -82,6 +82,7 @@ Reply ItemCollection(Call& c) {
           if (!first) r.body += ",";
           first = false;
           w.Append(r.body, id, values, l.Version(id));
+          ++r.items;
         });
     if (end.more)
       next =
@@ -111,6 +112,7 @@ Reply ItemEntity(const Call& c, const ListState& l, int64_t id, const Negotiated
   }
   Reply r;
   r.status = status;
+  r.items = 1;
   WrapSingle(r.body, fmt, entity);
   r.atom_hint = ItemAtomTypes(l);
   r.headers.emplace_back("ETag", "\"" + std::to_string(l.Version(id)) + "\"");

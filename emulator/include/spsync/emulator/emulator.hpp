@@ -133,6 +133,34 @@ struct FaultSpec {
 void ParseFaults(std::string_view text, FaultSpec& spec);
 void ParseThrottle(std::string_view text, FaultSpec& spec);
 
+// How long SharePoint takes to answer: every API request waits base_ms, plus
+// per_item_ms for each list item in the response (a page of items, an item,
+// GetItems rows), e.g. 300 ms + 0.2 ms/item: a 5000-item page takes 1.3 s.
+// Requests wait concurrently (each on its own server thread).
+struct LatencySpec {
+  double base_ms = 0, per_item_ms = 0;
+};
+
+// The tenant's resource-unit budget (SharePoint's per-app limit: 1,250 to
+// 6,250 RU a minute by licence count): a token bucket of ru_per_minute RU,
+// refilled continuously. Each API request costs read_cost (GET, and POST
+// reads such as GetChanges and GetItems) or write_cost (writes); a request
+// the bucket cannot pay is answered 429 with Retry-After, and still charged
+// when charge_throttled (SharePoint: throttled calls count against the
+// quota). RateLimit-Limit/Remaining/Reset go on every answer once 80% of the
+// budget is used. ru_per_minute 0 = no budget.
+struct BudgetSpec {
+  double ru_per_minute = 0;
+  double read_cost = 2, write_cost = 2;
+  bool charge_throttled = true;
+};
+
+// The CLI forms; throw std::invalid_argument with a readable message.
+//   --latency "300ms+0.2ms" (also "1.5s", "250us+0", "0": base[+per item])
+//   --budget  "ru=1250,read=2,write=2,charge-throttled=1" (or just "1250")
+void ParseLatency(std::string_view text, LatencySpec& spec);
+void ParseBudget(std::string_view text, BudgetSpec& spec);
+
 struct Options {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
@@ -155,14 +183,22 @@ struct Options {
   // SPO was reported (sp-dev-docs #10389) to answer expired tokens with an empty
   // collection instead of an error; true reproduces that.
   bool expired_token_silently_empty = false;
-  int threads = 8;
-  FaultSpec faults;
+  // Server threads: each open keep-alive connection holds one while it lasts
+  // (as a thread-per-connection server does), so this caps concurrent clients.
+  int threads = 64;
+  FaultSpec faults;  // injected faults, and the older requests-per-second bucket
+  LatencySpec latency;
+  BudgetSpec budget;
 };
 
 struct Stats {
   uint64_t total = 0, list_metadata = 0, fields = 0, items = 0, item_by_id = 0, get_items = 0,
            get_changes = 0, writes = 0, token = 0, context_info = 0, discovery = 0, throttled = 0,
            faulted = 0;
+  // The resource-unit budget: RU charged (throttled requests included when
+  // they are charged) and requests it refused (also counted in `throttled`).
+  double ru_spent = 0;
+  uint64_t ru_throttled = 0;
 };
 
 class Emulator {  // thread-safe; the server runs on its own threads
@@ -220,6 +256,10 @@ class Emulator {  // thread-safe; the server runs on its own threads
   void ResetStats();
   void SetFaults(FaultSpec spec);
   void FailNext(RequestKind kind, int count, FaultKind fault);
+  // Run-time changes of the latency and the budget (also over HTTP:
+  // POST /_emulator/latency, POST /_emulator/budget). A new budget starts full.
+  void SetLatency(LatencySpec spec);
+  void SetBudget(BudgetSpec spec);
 
   struct Impl;
 
