@@ -1,166 +1,24 @@
 // The in-process API: lifecycle, direct mutations for tests (recorded in the
-// change log exactly like REST writes), the controllable clock and statistics.
+// change log exactly like REST writes), lists created, renamed and deleted as
+// over REST, the controllable clock and statistics.
 #include <Poco/Net/HTTPServer.h>
 
 #include <stdexcept>
 
-#include "http/auth.hpp"
+#include "http/cost_model.hpp"
 #include "http/faults.hpp"
 #include "http/server.hpp"
 #include "impl.hpp"
 #include "odata/format.hpp"
 #include "odata/item_body.hpp"
+#include "rest_error.hpp"
 #include "util.hpp"
 
 namespace spsync::emulator {
 
 using detail::ItemState;
 using detail::ListState;
-
-namespace {
-constexpr const char* kCustomersList = "Customers";
-constexpr int64_t kDefaultCustomers = 500;
-constexpr const char* kUserInformationList = "User Information List";
-
-// Lists were "created" some years before the synthetic snapshot date.
-int64_t ListCreated(uint64_t seed, std::string_view title) {
-  return 1546300800 +
-         static_cast<int64_t>(detail::Hash(seed, detail::Lower(title)) % (365 * 86400));
-}
-}  // namespace
-
-Emulator::Impl::Impl(Options o) : opt(std::move(o)), log(opt.seed) {
-  if (opt.site.empty() || opt.site.front() != '/') opt.site = "/" + opt.site;
-  while (opt.site.size() > 1 && opt.site.back() == '/') opt.site.pop_back();
-  site_id = detail::MakeGuid(detail::Hash(opt.seed, "site"), detail::Hash(opt.seed, "site2"));
-  web_id = detail::MakeGuid(detail::Hash(opt.seed, "web"), detail::Hash(opt.seed, "web2"));
-  for (const auto& spec : opt.lists) {
-    if (spec.title.empty() || spec.item_count < 0)
-      throw std::invalid_argument("invalid list spec '" + spec.title + "'");
-    for (const auto& l : lists)
-      if (detail::IEquals(l->title(), spec.title))
-        throw std::invalid_argument("duplicate list '" + spec.title + "'");
-    lists.push_back(std::make_unique<ListState>(opt.seed, spec.title, spec.item_count, 0,
-                                                ListCreated(opt.seed, spec.title)));
-  }
-  // Every site has the list the Customer lookups point at, and its people.
-  if (!FindByTitle(kCustomersList))
-    lists.push_back(std::make_unique<ListState>(opt.seed, kCustomersList, kDefaultCustomers, 0,
-                                                ListCreated(opt.seed, kCustomersList)));
-  lists.push_back(std::make_unique<ListState>(opt.seed, kUserInformationList, 0, 0,
-                                              ListCreated(opt.seed, "") - 86400,
-                                              detail::ListTemplate::kUserInformation));
-  LinkLookups();
-  const int64_t start = ListCreated(opt.seed, "") + 86400;
-  for (const auto& f : opt.fields) {
-    ListState& l = Require(f.list);
-    try {
-      l.AddField(f.title, f.type, start);
-    } catch (const std::invalid_argument& e) {
-      throw std::invalid_argument("field '" + f.title + "' of list '" + f.list + "': " + e.what());
-    }
-  }
-  for (const auto& ix : opt.indexed) {
-    ListState& l = Require(ix.list);
-    try {
-      l.SetIndexed(ix.field, true, start);
-    } catch (const std::invalid_argument&) {
-      throw std::invalid_argument("no field '" + ix.field + "' in list '" + ix.list + "' to index");
-    }
-  }
-  auth = std::make_unique<detail::Authenticator>(opt, [this] { return NowUnix(); });
-  FaultSpec f = opt.faults;
-  faults = std::make_unique<detail::FaultEngine>();
-  faults->Set(std::move(f));
-}
-
-Emulator::Impl::~Impl() = default;
-
-int64_t Emulator::Impl::NowUnix() const {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-             .count() +
-         clock_offset.load();
-}
-
-std::string Emulator::Impl::BaseUrl() const {
-  return "http://" + opt.host + ":" + std::to_string(bound_port);
-}
-std::string Emulator::Impl::SiteUrl() const {
-  return BaseUrl() + opt.site;
-}
-
-ListState* Emulator::Impl::UserList() const {
-  for (const auto& l : lists)
-    if (l->list_template() == detail::ListTemplate::kUserInformation) return l.get();
-  return nullptr;
-}
-
-void Emulator::Impl::LinkLookups() {
-  const ListState* customers = FindByTitle(kCustomersList);
-  const std::string users = UserList() ? UserList()->id() : "";
-  for (auto& l : lists) l->LinkLookups(customers, users);
-}
-
-ListState* Emulator::Impl::FindByTitle(std::string_view title) const {
-  for (const auto& l : lists)
-    if (detail::IEquals(l->title(), title)) return l.get();
-  return nullptr;
-}
-
-ListState* Emulator::Impl::FindById(std::string_view id) const {
-  std::string lower = detail::Lower(id);
-  if (lower.size() == 38 && lower.front() == '{') lower = lower.substr(1, 36);
-  for (const auto& l : lists)
-    if (l->id() == lower) return l.get();
-  return nullptr;
-}
-
-ListState& Emulator::Impl::Require(std::string_view title) const {
-  ListState* l = FindByTitle(title);
-  if (!l) throw std::invalid_argument("no list '" + std::string(title) + "'");
-  return *l;
-}
-
-std::string Emulator::Impl::CurrentToken(const ListState& list) const {
-  // The ticks are "now" and the number the content database's latest change,
-  // as SharePoint returns them.
-  detail::ChangeToken t{3, list.id(), detail::UnixToTicks(NowUnix()), log.latest_number()};
-  return t.ToString();
-}
-
-int64_t Emulator::Impl::RetentionStartTicks() const {
-  return detail::UnixToTicks(NowUnix() - int64_t{opt.change_retention_days} * 86400);
-}
-
-void Emulator::Impl::RecordItem(const ListState& list, int type, int64_t id) {
-  log.Record(list.id(), detail::ChangeObject::kItem, type, id, list.ChangeUniqueId(id),
-             detail::UnixToTicks(NowUnix()));
-}
-
-std::string Emulator::Impl::Recycle(ListState& list, int64_t id) {
-  if (!list.IsLive(id)) throw std::out_of_range("item does not exist");
-  list.SetState(id, ItemState::kRecycled, NowUnix());
-  const uint64_t n = ++recycle_counter;
-  std::string rid = detail::MakeGuid(detail::Hash3(opt.seed, static_cast<uint64_t>(id), n),
-                                     detail::Hash(n, list.id()));
-  recycle_bin[rid] = {list.id(), id};
-  // SharePoint logs a recycle as a delete of the item.
-  RecordItem(list, 3, id);
-  return rid;
-}
-
-void Emulator::Impl::Restore(ListState& list, int64_t id) {
-  if (list.State(id) != ItemState::kRecycled)
-    throw std::out_of_range("item is not in the recycle bin");
-  for (auto it = recycle_bin.begin(); it != recycle_bin.end(); ++it)
-    if (it->second.first == list.id() && it->second.second == id) {
-      recycle_bin.erase(it);
-      break;
-    }
-  list.SetState(id, ItemState::kLive, NowUnix());
-  RecordItem(list, 7, id);
-}
+using detail::WebState;
 
 Emulator::Emulator(Options options) : impl_(std::make_unique<Impl>(std::move(options))) {}
 
@@ -189,23 +47,31 @@ std::string Emulator::BaseUrl() const {
   return impl_->BaseUrl();
 }
 
-std::string Emulator::ListId(std::string_view title) const {
+std::string Emulator::WebUrl(std::string_view web) const {
+  return impl_->WebUrl(impl_->RequireWeb(web));
+}
+
+std::string Emulator::WebId(std::string_view web) const {
+  return impl_->RequireWeb(web).id;
+}
+
+std::string Emulator::ListId(const ListRef& list) const {
   std::shared_lock lock(impl_->mu);
-  ListState* l = impl_->FindByTitle(title);
+  ListState* l = impl_->RequireWeb(list.web).FindByTitle(list.title);
   return l ? l->id() : "";
 }
 
-int64_t Emulator::ItemCount(std::string_view list) const {
+int64_t Emulator::ItemCount(const ListRef& list) const {
   std::shared_lock lock(impl_->mu);
   return impl_->Require(list).item_count();
 }
 
-std::string Emulator::CurrentChangeToken(std::string_view list) const {
+std::string Emulator::CurrentChangeToken(const ListRef& list) const {
   std::shared_lock lock(impl_->mu);
   return impl_->CurrentToken(impl_->Require(list));
 }
 
-int64_t Emulator::AddItem(std::string_view list, std::string_view fields_json) {
+int64_t Emulator::AddItem(const ListRef& list, std::string_view fields_json) {
   std::unique_lock lock(impl_->mu);
   ListState& l = impl_->Require(list);
   auto assignments = detail::ParseItemBody(l, fields_json, false);
@@ -214,7 +80,7 @@ int64_t Emulator::AddItem(std::string_view list, std::string_view fields_json) {
   return id;
 }
 
-void Emulator::UpdateItem(std::string_view list, int64_t id, std::string_view fields_json) {
+void Emulator::UpdateItem(const ListRef& list, int64_t id, std::string_view fields_json) {
   std::unique_lock lock(impl_->mu);
   ListState& l = impl_->Require(list);
   auto assignments = detail::ParseItemBody(l, fields_json, false);
@@ -222,12 +88,12 @@ void Emulator::UpdateItem(std::string_view list, int64_t id, std::string_view fi
   impl_->RecordItem(l, 2, id);
 }
 
-void Emulator::RecycleItem(std::string_view list, int64_t id) {
+void Emulator::RecycleItem(const ListRef& list, int64_t id) {
   std::unique_lock lock(impl_->mu);
   impl_->Recycle(impl_->Require(list), id);
 }
 
-void Emulator::DeleteItem(std::string_view list, int64_t id) {
+void Emulator::DeleteItem(const ListRef& list, int64_t id) {
   std::unique_lock lock(impl_->mu);
   ListState& l = impl_->Require(list);
   if (!l.IsLive(id)) throw std::out_of_range("item does not exist");
@@ -235,45 +101,76 @@ void Emulator::DeleteItem(std::string_view list, int64_t id) {
   impl_->RecordItem(l, 3, id);
 }
 
-void Emulator::RestoreItem(std::string_view list, int64_t id) {
+void Emulator::RestoreItem(const ListRef& list, int64_t id) {
   std::unique_lock lock(impl_->mu);
   impl_->Restore(impl_->Require(list), id);
 }
 
-void Emulator::AddField(std::string_view list, std::string_view title,
+void Emulator::AddField(const ListRef& list, std::string_view title,
                         std::string_view type_as_string) {
   std::unique_lock lock(impl_->mu);
   ListState& l = impl_->Require(list);
   l.AddField(title, type_as_string, impl_->NowUnix());
-  impl_->log.Record(l.id(), detail::ChangeObject::kField, 1, 0, l.fields().back().id,
-                    detail::UnixToTicks(impl_->NowUnix()));
+  impl_->RecordField(l, 1, l.fields().back().id);
 }
 
-void Emulator::RecreateList(std::string_view title) {
+void Emulator::RecreateList(const ListRef& list) {
   std::unique_lock lock(impl_->mu);
-  for (auto& l : impl_->lists) {
-    if (!detail::IEquals(l->title(), title)) continue;
-    int gen = ++impl_->generations[detail::Lower(title)];
-    int64_t now = impl_->NowUnix();
-    impl_->log.Record(l->id(), detail::ChangeObject::kList, 3, 0, l->id(),
-                      detail::UnixToTicks(now));
-    int64_t count = l->item_count();
-    std::string name = l->title();
-    l = std::make_unique<ListState>(impl_->opt.seed, name, count, gen, now, l->list_template());
-    impl_->LinkLookups();
-    impl_->log.Record(l->id(), detail::ChangeObject::kList, 1, 0, l->id(),
-                      detail::UnixToTicks(now));
-    return;
-  }
-  throw std::invalid_argument("no list '" + std::string(title) + "'");
+  impl_->RecreateList(impl_->Require(list));
 }
 
-void Emulator::ForEachLiveItem(std::string_view list,
+namespace {
+// A RestError as the in-process API reports it.
+[[noreturn]] void Rethrow(const detail::RestError& e, std::string_view what) {
+  throw std::invalid_argument(std::string(what) + ": " + e.what());
+}
+}  // namespace
+
+std::string Emulator::CreateList(std::string_view web, const ListSpec& spec) {
+  std::unique_lock lock(impl_->mu);
+  WebState& w = impl_->RequireWeb(web);
+  try {
+    return impl_->CreateList(w, spec).id();
+  } catch (const detail::RestError& e) {
+    Rethrow(e, "list '" + spec.title + "' in web '" + w.url + "'");
+  }
+}
+
+std::string Emulator::DeleteList(const ListRef& list) {
+  std::unique_lock lock(impl_->mu);
+  try {
+    return impl_->RecycleList(impl_->Require(list));
+  } catch (const detail::RestError& e) {
+    Rethrow(e, "list '" + list.title + "'");
+  }
+}
+
+void Emulator::RestoreList(std::string_view recycle_bin_id) {
+  std::unique_lock lock(impl_->mu);
+  try {
+    impl_->RestoreRecycled(std::string(recycle_bin_id));
+  } catch (const detail::RestError& e) {
+    Rethrow(e, "recycle bin item '" + std::string(recycle_bin_id) + "'");
+  } catch (const std::out_of_range&) {
+    throw std::invalid_argument("no recycle bin item '" + std::string(recycle_bin_id) + "'");
+  }
+}
+
+void Emulator::RenameList(const ListRef& list, std::string_view new_title) {
+  std::unique_lock lock(impl_->mu);
+  try {
+    impl_->RenameList(impl_->Require(list), std::string(new_title));
+  } catch (const detail::RestError& e) {
+    Rethrow(e, "list '" + list.title + "'");
+  }
+}
+
+void Emulator::ForEachLiveItem(const ListRef& list,
                                const std::function<void(int64_t, std::string_view)>& fn) const {
   std::shared_lock lock(impl_->mu);
   const ListState& l = impl_->Require(list);
   detail::Negotiated n{detail::Format::kNoMetadata, false, true};
-  detail::ItemWriter w{&l, &n, impl_->SiteUrl(), {}, false, {}};
+  detail::ItemWriter w{&l, &n, impl_->WebUrl(*l.web()), {}, false, {}};
   std::string unknown;
   w.column_subset = detail::SelectColumns(l, {}, unknown);
   std::vector<std::string> values;
@@ -287,13 +184,13 @@ void Emulator::ForEachLiveItem(std::string_view list,
   }
 }
 
-std::string Emulator::ItemJson(std::string_view list, int64_t id) const {
+std::string Emulator::ItemJson(const ListRef& list, int64_t id) const {
   std::shared_lock lock(impl_->mu);
   const ListState& l = impl_->Require(list);
   std::vector<std::string> values;
   if (!l.Values(id, values)) return "";
   detail::Negotiated n{detail::Format::kNoMetadata, false, true};
-  detail::ItemWriter w{&l, &n, impl_->SiteUrl(), {}, false, {}};
+  detail::ItemWriter w{&l, &n, impl_->WebUrl(*l.web()), {}, false, {}};
   std::string unknown;
   w.column_subset = detail::SelectColumns(l, {}, unknown);
   std::string json;
@@ -322,8 +219,11 @@ Stats Emulator::GetStats() const {
   s.writes = c(RequestKind::kWrites);
   s.token = c(RequestKind::kToken);
   s.context_info = c(RequestKind::kContextInfo);
+  s.discovery = c(RequestKind::kDiscovery);
   s.throttled = impl_->throttled.load();
   s.faulted = impl_->faulted.load();
+  s.ru_spent = impl_->budget->spent();
+  s.ru_throttled = impl_->budget->refused();
   return s;
 }
 
@@ -332,6 +232,7 @@ void Emulator::ResetStats() {
   impl_->total = 0;
   impl_->throttled = 0;
   impl_->faulted = 0;
+  impl_->budget->ResetCounters();
 }
 
 void Emulator::SetFaults(FaultSpec spec) {
@@ -340,6 +241,14 @@ void Emulator::SetFaults(FaultSpec spec) {
 
 void Emulator::FailNext(RequestKind kind, int count, FaultKind fault) {
   impl_->faults->FailNext(kind, count, fault);
+}
+
+void Emulator::SetLatency(LatencySpec spec) {
+  impl_->latency->Set(spec);
+}
+
+void Emulator::SetBudget(BudgetSpec spec) {
+  impl_->budget->Set(spec);
 }
 
 }  // namespace spsync::emulator

@@ -3,8 +3,11 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "spsync/emulator/emulator.hpp"
 
@@ -12,11 +15,15 @@ namespace {
 
 const char* kUsage =
     "usage: spsync-emulator [--host 127.0.0.1] [--port 0] [--site /sites/demo]\n"
-    "                       --list Title=COUNT [--list ...] [--seed N]\n"
-    "                       [--field List:Title=Type ...] [--indexed List:Field ...]\n"
+    "                       --list Title=COUNT [--list ...] [--library Title=COUNT ...]\n"
+    "                       [--web /sites/x[/sub...] [--list ...] ...] [--seed N]\n"
+    "                       [--estate SITES,WEBS,LISTS,ITEMS]\n"
+    "                       [--field [/web:]List:Title=Type ...] [--indexed [/web:]List:Field "
+    "...]\n"
     "                       [--token SECRET | --tenant T --client-id ID --client-cert cert.pem]\n"
     "                       [--change-retention-days 60] [--expired-token-silently-empty]\n"
-    "                       [--threads 8]\n"
+    "                       [--threads 64] [--latency 300ms+0.2ms]\n"
+    "                       [--budget ru=1250,read=2,write=2,charge-throttled=1]\n"
     "                       [--throttle rate=50,burst=100]\n"
     "                       [--faults 429:0.1,503:0.05,500:0.01,reset:0.02,truncate:0.02,\n"
     "                                 html:0.01,slow:0.01,retry-after:2,slow-ms:1500,seed:1]\n";
@@ -29,11 +36,72 @@ int64_t ParseInt(const std::string& s, const char* what) {
   return v;
 }
 
+// "[/web/url:]rest": the web a --field or --indexed spec names, if any.
+std::string WebPrefix(std::string& spec) {
+  if (spec.empty() || spec[0] != '/') return "";
+  size_t colon = spec.find(':');
+  if (colon == std::string::npos) return "";
+  std::string web = spec.substr(0, colon);
+  spec = spec.substr(colon + 1);
+  return web;
+}
+
+// Title=COUNT
+spsync::emulator::ListSpec ParseListSpec(const std::string& spec, const char* option) {
+  size_t eq = spec.rfind('=');
+  if (eq == std::string::npos || eq == 0)
+    throw std::invalid_argument(std::string(option) + " wants Title=COUNT");
+  return {spec.substr(0, eq), ParseInt(spec.substr(eq + 1), "item count")};
+}
+
+// Sites and webs from --web: a URL under a declared web of a site becomes a
+// subweb of that site, any other URL a new site collection. --list and
+// --library before the first --web belong to --site's root web.
+class WebDeclarations {
+ public:
+  explicit WebDeclarations(spsync::emulator::Options& o) : o_(o) {}
+  void Web(const std::string& url, bool site_given) {
+    using spsync::emulator::SiteSpec;
+    using spsync::emulator::WebSpec;
+    if (o_.sites.empty() && (site_given || !o_.lists.empty())) {
+      o_.sites.push_back(SiteSpec{o_.site, {WebSpec{o_.site, "", o_.lists}}});
+      o_.lists.clear();
+    }
+    std::string u = url;
+    while (u.size() > 1 && u.back() == '/') u.pop_back();
+    for (auto& site : o_.sites)
+      for (const auto& web : site.webs) {
+        const std::string& w = web.url;
+        if (u.size() > w.size() && u.compare(0, w.size(), w) == 0 &&
+            (u[w.size()] == '/' || w == "/")) {
+          site.webs.push_back(WebSpec{u});
+          current_ = {static_cast<size_t>(&site - o_.sites.data()), site.webs.size() - 1};
+          return;
+        }
+      }
+    o_.sites.push_back(SiteSpec{u, {WebSpec{u}}});
+    current_ = {o_.sites.size() - 1, 0};
+  }
+  void List(spsync::emulator::ListSpec spec) {
+    if (!current_) {
+      o_.lists.push_back(std::move(spec));
+      return;
+    }
+    o_.sites[current_->first].webs[current_->second].lists.push_back(std::move(spec));
+  }
+
+ private:
+  spsync::emulator::Options& o_;
+  std::optional<std::pair<size_t, size_t>> current_;  // (site, web) the last --web declared
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace spsync::emulator;
   Options o;
+  WebDeclarations webs(o);
+  bool site_given = false;
   try {
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
@@ -45,30 +113,49 @@ int main(int argc, char** argv) {
         o.host = value();
       else if (a == "--port")
         o.port = static_cast<uint16_t>(ParseInt(value(), "port"));
-      else if (a == "--site")
+      else if (a == "--site") {
         o.site = value();
-      else if (a == "--list") {
+        site_given = true;
+      } else if (a == "--list") {
+        webs.List(ParseListSpec(value(), "--list"));
+      } else if (a == "--library") {
+        ListSpec spec = ParseListSpec(value(), "--library");
+        spec.base_template = 101;
+        webs.List(std::move(spec));
+      } else if (a == "--web") {
+        webs.Web(value(), site_given);
+      } else if (a == "--estate") {
+        // SITES,WEBS,LISTS,ITEMS
+        std::vector<int64_t> n;
         std::string spec = value();
-        size_t eq = spec.rfind('=');
-        if (eq == std::string::npos || eq == 0)
-          throw std::invalid_argument("--list wants Title=COUNT");
-        o.lists.push_back({spec.substr(0, eq), ParseInt(spec.substr(eq + 1), "item count")});
+        for (size_t start = 0; start <= spec.size();) {
+          size_t end = spec.find(',', start);
+          if (end == std::string::npos) end = spec.size();
+          n.push_back(ParseInt(spec.substr(start, end - start), "--estate number"));
+          start = end + 1;
+        }
+        if (n.size() != 4) throw std::invalid_argument("--estate wants SITES,WEBS,LISTS,ITEMS");
+        for (auto& site : SyntheticEstate(static_cast<int>(n[0]), static_cast<int>(n[1]),
+                                          static_cast<int>(n[2]), n[3]))
+          o.sites.push_back(std::move(site));
       } else if (a == "--field") {
-        // Orders:Region=Lookup
+        // [/web:]Orders:Region=Lookup
         std::string spec = value();
+        std::string web = WebPrefix(spec);
         size_t colon = spec.find(':'), eq = spec.rfind('=');
         if (colon == std::string::npos || eq == std::string::npos || eq < colon || colon == 0 ||
             eq == colon + 1 || eq + 1 == spec.size())
           throw std::invalid_argument("--field wants List:Title=Type, got '" + spec + "'");
-        o.fields.push_back(
-            {spec.substr(0, colon), spec.substr(colon + 1, eq - colon - 1), spec.substr(eq + 1)});
+        o.fields.push_back({spec.substr(0, colon), spec.substr(colon + 1, eq - colon - 1),
+                            spec.substr(eq + 1), web});
       } else if (a == "--indexed") {
-        // Orders:Status
+        // [/web:]Orders:Status
         std::string spec = value();
+        std::string web = WebPrefix(spec);
         size_t colon = spec.rfind(':');
         if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
           throw std::invalid_argument("--indexed wants List:Field, got '" + spec + "'");
-        o.indexed.push_back({spec.substr(0, colon), spec.substr(colon + 1)});
+        o.indexed.push_back({spec.substr(0, colon), spec.substr(colon + 1), web});
       } else if (a == "--seed")
         o.seed = static_cast<uint64_t>(ParseInt(value(), "seed"));
       else if (a == "--token")
@@ -85,6 +172,10 @@ int main(int argc, char** argv) {
         o.expired_token_silently_empty = true;
       else if (a == "--threads")
         o.threads = static_cast<int>(ParseInt(value(), "threads"));
+      else if (a == "--latency")
+        ParseLatency(value(), o.latency);
+      else if (a == "--budget")
+        ParseBudget(value(), o.budget);
       else if (a == "--throttle")
         ParseThrottle(value(), o.faults);
       else if (a == "--faults")

@@ -8,6 +8,8 @@ namespace spsync::emulator::detail {
 
 void AddContextInfoRoutes(RouteTable& t);  // api/context_info.cpp
 void AddListRoutes(RouteTable& t);         // api/lists.cpp
+void AddListAdminRoutes(RouteTable& t);    // api/list_admin.cpp
+void AddWebRoutes(RouteTable& t);          // api/webs.cpp
 void AddFieldRoutes(RouteTable& t);        // api/fields.cpp
 void AddItemRoutes(RouteTable& t);         // api/items.cpp
 void AddGetItemsRoutes(RouteTable& t);     // api/get_items.cpp

@@ -10,7 +10,7 @@ namespace {
 
 Reply ContextInfo(Call& c) {
   const Negotiated& fmt = c.req.fmt;
-  const std::string site = c.impl.SiteUrl();
+  const std::string site = c.impl.WebUrl(c.web.site->root()), web = c.WebUrl();
   uint64_t h = Mix(static_cast<uint64_t>(c.impl.NowUnix()));
   std::string digest = "0x";
   for (int i = 0; i < 4; ++i) {
@@ -29,7 +29,7 @@ Reply ContextInfo(Call& c) {
                                       ? "{\"__metadata\":{\"type\":\"Collection(Edm.String)\"},"
                                         "\"results\":[\"14.0.0.0\",\"15.0.0.0\"]}"
                                       : "[\"14.0.0.0\",\"15.0.0.0\"]"},
-      {"WebFullUrl", JsonString(site)},
+      {"WebFullUrl", JsonString(web)},
   };
   Reply r;
   if (fmt.format == Format::kVerbose) {

@@ -64,7 +64,7 @@ Reply FieldCollection(Call& c) {
   const ListState& l = *c.list;
   const Negotiated& fmt = c.req.fmt;
   const QueryOptions& q = c.q;
-  const std::string site = c.impl.SiteUrl();
+  const std::string site = c.WebUrl();
   Reply r;
   BeginCollection(r.body, fmt, site + "/_api/$metadata#SP.ApiData.Fields");
   bool first = true;
@@ -144,7 +144,8 @@ Reply CreateField(Call& c) {
   std::string lookup_list = obj->optValue<std::string>("LookupList", "");
   if (lookup_list.size() == 38 && lookup_list.front() == '{')
     lookup_list = lookup_list.substr(1, 36);
-  if (!lookup_list.empty() && !c.impl.FindById(lookup_list))
+  // A lookup reaches the lists of its own web (and the site's users).
+  if (!lookup_list.empty() && !c.web.FindLookupTarget(lookup_list))
     throw RestError(400, "-2147024809, System.ArgumentException",
                     "Value does not fall within the expected range.");
   try {
@@ -153,8 +154,8 @@ Reply CreateField(Call& c) {
     throw RestError(400, "-2130575245, Microsoft.SharePoint.SPException", e.what());
   }
   const FieldDef& f = l.fields().back();
-  c.impl.log.Record(l.id(), ChangeObject::kField, 1, 0, f.id, UnixToTicks(c.impl.NowUnix()));
-  const std::string site = c.impl.SiteUrl();
+  c.impl.RecordField(l, 1, f.id);
+  const std::string site = c.WebUrl();
   std::string edit = "Web/Lists(guid'" + l.id() + "')/Fields(guid'" + f.id + "')";
   std::string entity;
   AppendEntity(
@@ -187,7 +188,7 @@ const FieldDef& AddressedField(const Call& c) {
 Reply OneField(Call& c) {
   const FieldDef& f = AddressedField(c);
   const ListState& l = *c.list;
-  const std::string site = c.impl.SiteUrl();
+  const std::string site = c.WebUrl();
   auto props = FieldProps(l, f);
   std::string unknown = UnknownSelect(props, c.q.select);
   if (!unknown.empty())
@@ -242,7 +243,7 @@ Reply UpdateField(Call& c) {
   const std::string name = f.internal_name, id = f.id;
   if (indexed) {
     l.SetIndexed(name, *indexed, c.impl.NowUnix());
-    c.impl.log.Record(l.id(), ChangeObject::kField, 2, 0, id, UnixToTicks(c.impl.NowUnix()));
+    c.impl.RecordField(l, 2, id);
   }
   Reply r;
   r.status = 204;

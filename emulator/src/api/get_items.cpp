@@ -33,7 +33,7 @@ Reply GetItems(Call& c) {
   std::string unknown;
   ItemWriter w{&l,
                &fmt,
-               c.impl.SiteUrl(),
+               c.WebUrl(),
                SelectColumns(l, q.select, unknown),
                fmt.format == Format::kVerbose && q.select.empty(),
                {}};
@@ -41,7 +41,7 @@ Reply GetItems(Call& c) {
     throw RestError(400, "-1, Microsoft.SharePoint.SPException",
                     "The field or property '" + unknown + "' does not exist.");
   Reply r;
-  BeginCollection(r.body, fmt, c.impl.SiteUrl() + "/_api/$metadata#SP.ApiData.ListItems");
+  BeginCollection(r.body, fmt, c.WebUrl() + "/_api/$metadata#SP.ApiData.ListItems");
   bool first = true;
   WalkPage(l,
            PageQuery{caml.where.get(),
@@ -52,6 +52,7 @@ Reply GetItems(Call& c) {
              if (!first) r.body += ",";
              first = false;
              w.Append(r.body, id, values, l.Version(id));
+             ++r.items;
            });
   // SharePoint gives no paging information here; clients build the next PagingInfo.
   EndCollection(r.body, fmt, "");

@@ -32,13 +32,13 @@ const char* kLookupThresholdCode = "-2147024749, Microsoft.SharePoint.SPQueryThr
 
 // The writer of the selected columns and expansions; enforces the lookup
 // column threshold (12 lookup or person fields per query).
-ItemWriter Writer(const Emulator::Impl& impl, const ListState& l, const Negotiated& fmt,
+ItemWriter Writer(const std::string& web_url, const ListState& l, const Negotiated& fmt,
                   const Projections& projections) {
   std::string unknown;
   const auto& select = projections.plain_select();
   ItemWriter w{&l,
                &fmt,
-               impl.SiteUrl(),
+               web_url,
                SelectColumns(l, select, unknown),
                fmt.format == Format::kVerbose && select.empty(),
                {}};
@@ -61,16 +61,16 @@ Reply ItemCollection(Call& c) {
   const QueryOptions& q = c.q;
   std::string items_path = c.req.raw_path;
   while (!items_path.empty() && items_path.back() == '/') items_path.pop_back();
-  Projections projections = Projections::Plan(c.impl, l, q);
+  Projections projections = Projections::Plan(c.web, l, q);
   if (q.filter) CheckFilterColumns(l, *q.filter);
   int64_t top = q.has_top ? q.top : 100;
   CheckThreshold(l, q.filter.get(), q.orderby_field, top);
   top = std::min<int64_t>(top, kThreshold);
-  ItemWriter w = Writer(c.impl, l, fmt, projections);
+  const std::string web_url = c.WebUrl();
+  ItemWriter w = Writer(web_url, l, fmt, projections);
   Reply r;
   r.body.reserve(static_cast<size_t>(top) * 700 + 256);
-  BeginCollection(r.body, fmt,
-                  c.impl.SiteUrl() + "/_api/$metadata#SP.ListData." + l.EntityTypeName() + "s");
+  BeginCollection(r.body, fmt, web_url + "/_api/$metadata#SP.ListData." + l.EntityTypeName() + "s");
   std::string next;
   if (top > 0) {
     bool first = true;
@@ -82,6 +82,7 @@ Reply ItemCollection(Call& c) {
           if (!first) r.body += ",";
           first = false;
           w.Append(r.body, id, values, l.Version(id));
+          ++r.items;
         });
     if (end.more)
       next =
@@ -92,24 +93,26 @@ Reply ItemCollection(Call& c) {
   return r;
 }
 
-Reply ItemEntity(const Emulator::Impl& impl, const ListState& l, int64_t id, const Negotiated& fmt,
+Reply ItemEntity(const Call& c, const ListState& l, int64_t id, const Negotiated& fmt,
                  const QueryOptions& q, int status) {
   std::vector<std::string> values;
   if (!l.Values(id, values)) throw ItemNotFound();
-  Projections projections = Projections::Plan(impl, l, q);
-  ItemWriter w = Writer(impl, l, fmt, projections);
+  Projections projections = Projections::Plan(c.web, l, q);
+  const std::string web_url = c.WebUrl();
+  ItemWriter w = Writer(web_url, l, fmt, projections);
   std::string entity;
   w.Append(entity, id, values, l.Version(id));
   if (fmt.format == Format::kMinimal) {
     // JSON light puts the context first in a single entity.
-    std::string ctx = (fmt.v4 ? "{\"@odata.context\":" : "{\"odata.metadata\":") +
-                      JsonString(impl.SiteUrl() + "/_api/$metadata#SP.ListData." +
-                                 l.EntityTypeName() + "s/@Element") +
-                      ",";
+    std::string ctx =
+        (fmt.v4 ? "{\"@odata.context\":" : "{\"odata.metadata\":") +
+        JsonString(web_url + "/_api/$metadata#SP.ListData." + l.EntityTypeName() + "s/@Element") +
+        ",";
     entity = ctx + entity.substr(1);
   }
   Reply r;
   r.status = status;
+  r.items = 1;
   WrapSingle(r.body, fmt, entity);
   r.atom_hint = ItemAtomTypes(l);
   r.headers.emplace_back("ETag", "\"" + std::to_string(l.Version(id)) + "\"");
@@ -117,7 +120,7 @@ Reply ItemEntity(const Emulator::Impl& impl, const ListState& l, int64_t id, con
 }
 
 Reply GetItem(Call& c) {
-  return ItemEntity(c.impl, *c.list, c.captures.ids[0], c.req.fmt, c.q, 200);
+  return ItemEntity(c, *c.list, c.captures.ids[0], c.req.fmt, c.q, 200);
 }
 
 Reply CreateItem(Call& c) {
@@ -125,7 +128,7 @@ Reply CreateItem(Call& c) {
   auto assignments = ParseItemBody(l, c.req.body, c.req.verbose_body);
   int64_t id = l.Add(assignments, c.impl.NowUnix());
   c.impl.RecordItem(l, 1, id);
-  return ItemEntity(c.impl, l, id, c.req.fmt, QueryOptions{}, 201);
+  return ItemEntity(c, l, id, c.req.fmt, QueryOptions{}, 201);
 }
 
 Reply UpdateItem(Call& c) {
@@ -169,8 +172,9 @@ void AddItemRoutes(RouteTable& t) {
     t.Add("GET", item, RequestKind::kItemById, Access::kShared, GetItem);
     t.Add("MERGE PATCH PUT", item, RequestKind::kWrites, Access::kExclusive, UpdateItem);
     t.Add("DELETE", item, RequestKind::kWrites, Access::kExclusive, DeleteItem);
-    t.Add("POST", std::string(item) + "/recycle()", RequestKind::kWrites, Access::kExclusive,
-          RecycleItem);
+    for (const char* recycle : {"/recycle()", "/recycle"})
+      t.Add("POST", std::string(item) + recycle, RequestKind::kWrites, Access::kExclusive,
+            RecycleItem);
   }
 }
 

@@ -32,18 +32,19 @@ bool ParseListAddress(PathCursor& c,
   return false;
 }
 
-ListState& ResolveList(const Emulator::Impl& impl, const ListAddress& a) {
+ListState& ResolveList(const Emulator::Impl& impl, const WebState& web, const ListAddress& a) {
   ListState* l = nullptr;
   if (a.by == ListAddress::kTitle) {
-    l = impl.FindByTitle(a.key);
+    l = web.FindByTitle(a.key);
   } else if (a.by == ListAddress::kGuid) {
-    l = impl.FindById(a.key);
+    l = web.FindById(a.key);
   } else {
+    // A server-relative URL, or an absolute one, of a list of this web.
     std::string url = a.key;
     while (url.size() > 1 && url.back() == '/') url.pop_back();
-    for (const auto& cand : impl.lists)
-      if (IEquals(url, cand->ServerRelativeUrl(impl.opt.site)) ||
-          IEquals(url, cand->ServerRelativeUrl(impl.SiteUrl())))
+    for (const auto& cand : web.lists)
+      if (IEquals(url, cand->ServerRelativeUrl(web.url)) ||
+          IEquals(url, impl.BaseUrl() + cand->ServerRelativeUrl(web.url)))
         l = cand.get();
   }
   if (l) return *l;
@@ -51,8 +52,9 @@ ListState& ResolveList(const Emulator::Impl& impl, const ListAddress& a) {
     throw RestError(404, "-1, System.ArgumentException",
                     "List does not exist.\n\nThe page you selected contains a list that does not "
                     "exist.  It may have been deleted by another user.");
-  throw RestError(404, "-1, System.ArgumentException",
-                  "List '" + a.key + "' does not exist at site with URL '" + impl.SiteUrl() + "'.");
+  throw RestError(
+      404, "-1, System.ArgumentException",
+      "List '" + a.key + "' does not exist at site with URL '" + impl.WebUrl(web) + "'.");
 }
 
 }  // namespace spsync::emulator::detail

@@ -22,7 +22,7 @@ bool ParseListAddress(PathCursor& c,
                       const std::vector<std::pair<std::string, std::string>>& aliases,
                       ListAddress& out);
 
-// The list, or RestError 404 as SharePoint words it.
-ListState& ResolveList(const Emulator::Impl& impl, const ListAddress& address);
+// The list of `web`, or RestError 404 as SharePoint words it.
+ListState& ResolveList(const Emulator::Impl& impl, const WebState& web, const ListAddress& address);
 
 }  // namespace spsync::emulator::detail

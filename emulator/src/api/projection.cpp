@@ -46,8 +46,7 @@ std::vector<int64_t> IdsOf(std::string_view raw) {
 
 }  // namespace
 
-Projections Projections::Plan(const Emulator::Impl& impl, const ListState& l,
-                              const QueryOptions& q) {
+Projections Projections::Plan(const WebState& web, const ListState& l, const QueryOptions& q) {
   Projections p;
   for (const auto& name : SplitList(q.expand_text)) {
     const FieldDef* f = l.FindField(name);
@@ -58,7 +57,7 @@ Projections Projections::Plan(const Emulator::Impl& impl, const ListState& l,
           id_column = static_cast<int>(i);
     if (id_column < 0) throw NoSuchField(name);
     if (p.Find(f->entity_name)) continue;
-    p.expansions_.push_back({f, id_column, impl.FindById(l.LookupListOf(*f)), {}});
+    p.expansions_.push_back({f, id_column, web.FindLookupTarget(l.LookupListOf(*f)), {}});
   }
   // A projection names an expanded field and a column of its target.
   auto resolve = [&](const std::string& path, bool add) {

@@ -20,7 +20,8 @@ class Projections {
   // Reads $select, $expand and the projected names of $filter for list l;
   // throws RestError with SharePoint's answers (a projection without its
   // $expand, an unknown field or property).
-  static Projections Plan(const Emulator::Impl& impl, const ListState& l, const QueryOptions& q);
+  // Lookup targets are found from `web` (its lists and the site's users).
+  static Projections Plan(const WebState& web, const ListState& l, const QueryOptions& q);
 
   // The $select names that are the item's own columns (not projections).
   const std::vector<std::string>& plain_select() const { return plain_select_; }

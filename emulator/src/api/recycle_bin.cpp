@@ -1,5 +1,6 @@
-// The recycle bin: restoring a recycled item by its recycle bin id (items
-// are recycled through POST .../items(N)/recycle(), in api/items.cpp).
+// The site collection's recycle bin: restoring a recycled item or list by
+// its recycle bin id (items are recycled through POST .../items(N)/recycle()
+// in api/items.cpp, lists by DELETE or recycle() in api/list_admin.cpp).
 #include "api/areas.hpp"
 #include "rest_error.hpp"
 #include "util.hpp"
@@ -8,13 +9,12 @@ namespace spsync::emulator::detail {
 namespace {
 
 Reply Restore(Call& c) {
-  auto it = c.impl.recycle_bin.find(Lower(c.captures.strings[0]));
-  if (it == c.impl.recycle_bin.end())
+  try {
+    c.impl.RestoreRecycled(c.captures.strings[0], c.web.site);
+  } catch (const std::out_of_range&) {
     throw RestError(404, "-2147024809, System.ArgumentException",
                     "Value does not fall within the expected range.");
-  ListState* l = c.impl.FindById(it->second.first);
-  if (!l) throw RestError(404, "-1, System.ArgumentException", "List does not exist.");
-  c.impl.Restore(*l, it->second.second);
+  }
   Reply r;
   r.body =
       c.req.fmt.format == Format::kVerbose ? "{\"d\":{\"Restore\":null}}" : "{\"odata.null\":true}";
@@ -24,7 +24,9 @@ Reply Restore(Call& c) {
 }  // namespace
 
 void AddRecycleBinRoutes(RouteTable& t) {
-  for (const char* bin : {"web/recyclebin({str})/restore()", "site/recyclebin({str})/restore()"})
+  // PnPjs calls .../Restore without parentheses; SharePoint accepts both.
+  for (const char* bin : {"web/recyclebin({str})/restore()", "site/recyclebin({str})/restore()",
+                          "web/recyclebin({str})/restore", "site/recyclebin({str})/restore"})
     t.Add("POST", bin, RequestKind::kWrites, Access::kExclusive, Restore);
 }
 

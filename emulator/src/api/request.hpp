@@ -2,6 +2,7 @@
 // (so a $batch part can be served like a request). Plain values.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -14,7 +15,7 @@ namespace spsync::emulator::detail {
 
 struct Request {
   std::string method;     // upper case, after X-HTTP-Method tunnelling
-  std::string path;       // percent-decoded, relative to the site's "/_api/"
+  std::string path;       // percent-decoded, relative to the web's "/_api/"
   std::string raw_path;   // the whole request path as sent (next links are built from it)
   std::string raw_query;  // as sent, without the '?'
   std::string body;
@@ -28,6 +29,8 @@ struct Reply {
   std::string body;
   std::string content_type;  // "" = the negotiated format's
   std::vector<std::pair<std::string, std::string>> headers;
+  // List items in the answer: what the latency model's per-item cost counts.
+  int64_t items = 0;
   // For an Atom answer: the EDM types of the top-level entities' properties
   // (items know their fields); empty: inferred from the values.
   AtomTypeHint atom_hint;

@@ -118,7 +118,8 @@ RouteTable::Match RouteTable::Find(
   return m;
 }
 
-Reply Serve(Emulator::Impl& impl, const RouteTable::Match& match, const Request& req) {
+Reply Serve(Emulator::Impl& impl, WebState& web, const RouteTable::Match& match,
+            const Request& req) {
   Reply reply;
   try {
     QueryOptions q = ParseQueryOptions(req.raw_query);
@@ -132,12 +133,12 @@ Reply Serve(Emulator::Impl& impl, const RouteTable::Match& match, const Request&
     if (route.access == Access::kExclusive) write_lock.lock();
     ListState* list = match.captures.list.by == ListAddress::kNone
                           ? nullptr
-                          : &ResolveList(impl, match.captures.list);
-    Call call{impl, req, q, match.captures, list};
+                          : &ResolveList(impl, web, match.captures.list);
+    Call call{impl, req, q, match.captures, web, list};
     reply = route.handler(call);
     if (req.fmt.atom && reply.content_type.empty() && !reply.body.empty()) {
       // Converted while the lock is held: hints may read the list.
-      AtomDocument atom = VerboseToAtom(reply.body, impl.SiteUrl() + "/_api/",
+      AtomDocument atom = VerboseToAtom(reply.body, impl.WebUrl(web) + "/_api/",
                                         FormatIso(impl.NowUnix()), reply.atom_hint);
       reply.body = std::move(atom.body);
       reply.content_type = std::move(atom.content_type);

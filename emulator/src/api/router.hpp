@@ -2,7 +2,7 @@
 // (api/routes.cpp lists the areas), and the front end asks it which route a
 // request takes before it counts, authenticates and fault-injects it.
 //
-// A pattern is the path after "/_api/", matched case-insensitively, with
+// A pattern is the path after "{web}/_api/", matched case-insensitively, with
 // placeholders:
 //   {list}  a list address: web/lists/getbytitle('T'), web/lists(guid'G'),
 //           web/lists('G'), web/lists/getbyid('G'), web/getlist('/url') or
@@ -38,14 +38,17 @@ struct Captures {
 // (and resolves {list} under it) before the handler runs.
 enum class Access { kNone, kShared, kExclusive };
 
-// Everything a handler gets. `list` is the resolved {list} (or nullptr); the
-// handler may use it, and the shared state, only while the call lasts.
+// Everything a handler gets. `web` is the web the URL names ({web}/_api/...),
+// `list` the resolved {list} in it (or nullptr); the handler may use them,
+// and the shared state, only while the call lasts.
 struct Call {
   Emulator::Impl& impl;
   const Request& req;
   const QueryOptions& q;
   const Captures& captures;
+  WebState& web;
   ListState* list;
+  std::string WebUrl() const { return impl.WebUrl(web); }  // absolute
 };
 
 using RouteHandler = Reply (*)(Call& call);
@@ -83,9 +86,11 @@ class RouteTable {
   std::vector<Route> routes_;
 };
 
-// Runs a found route: parses the query options, takes the lock, resolves the
-// list and calls the handler; every error becomes SharePoint's error reply.
-Reply Serve(Emulator::Impl& impl, const RouteTable::Match& match, const Request& req);
+// Runs a found route on `web`: parses the query options, takes the lock,
+// resolves the list and calls the handler; every error becomes SharePoint's
+// error reply.
+Reply Serve(Emulator::Impl& impl, WebState& web, const RouteTable::Match& match,
+            const Request& req);
 
 // The table of every area (built once).
 const RouteTable& ApiRoutes();

@@ -7,7 +7,9 @@ const RouteTable& ApiRoutes() {
   static const RouteTable table = [] {
     RouteTable t;
     AddContextInfoRoutes(t);
+    AddWebRoutes(t);
     AddListRoutes(t);
+    AddListAdminRoutes(t);
     AddFieldRoutes(t);
     AddItemRoutes(t);
     AddGetItemsRoutes(t);

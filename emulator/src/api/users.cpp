@@ -21,7 +21,8 @@ RestError UserNotFound() {
 }
 
 ListState& Users(const Call& c) {
-  ListState* users = c.impl.UserList();
+  // The site collection's people, whichever of its webs is asked.
+  ListState* users = c.web.site->UserList();
   if (!users) throw UserNotFound();
   return *users;
 }
@@ -62,7 +63,7 @@ std::vector<Prop> UserProps(const ListState& users, const Negotiated& fmt, int64
 
 void AppendUser(std::string& out, const Call& c, int64_t id, const std::vector<Prop>& props,
                 std::string_view context = {}) {
-  const std::string site = c.impl.SiteUrl();
+  const std::string site = c.WebUrl();
   const std::string edit = "Web/GetUserById(" + std::to_string(id) + ")";
   std::vector<Prop> all = props;
   if (c.req.fmt.format == Format::kVerbose && c.q.select.empty())
@@ -83,7 +84,7 @@ Reply OneUser(const Call& c, int64_t id) {
     throw RestError(400, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
                     "The property '" + unknown + "' does not exist on type 'SP.User'.");
   std::string entity;
-  AppendUser(entity, c, id, props, c.impl.SiteUrl() + "/_api/$metadata#SP.ApiData.Users/@Element");
+  AppendUser(entity, c, id, props, c.WebUrl() + "/_api/$metadata#SP.ApiData.Users/@Element");
   Reply r;
   WrapSingle(r.body, c.req.fmt, entity);
   return r;
@@ -106,7 +107,7 @@ int64_t FindUser(const ListState& users, const char* key, std::string_view value
 
 Reply SiteUsers(Call& c) {
   ListState& users = Users(c);
-  const std::string site = c.impl.SiteUrl();
+  const std::string site = c.WebUrl();
   Reply r;
   BeginCollection(r.body, c.req.fmt, site + "/_api/$metadata#SP.ApiData.Users");
   bool first = true;

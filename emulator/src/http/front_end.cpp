@@ -1,8 +1,9 @@
 // The HTTP front end: decodes a request (method tunnelling, path, Accept,
 // body), serves the emulator's own /_emulator/ endpoints and the token
-// endpoint, counts, authenticates and fault-injects SharePoint requests,
-// hands them to the route table (api/router.hpp), and sends the reply
-// (gzip, truncation and connection resets included).
+// endpoint, counts, authenticates, charges (resource units) and
+// fault-injects SharePoint requests, hands them to the route table
+// (api/router.hpp), waits the modelled latency, and sends the reply (gzip,
+// truncation and connection resets included).
 #include "http/front_end.hpp"
 
 #include <Poco/Net/HTTPServerRequest.h>
@@ -11,10 +12,12 @@
 #include <Poco/Net/StreamSocket.h>
 #include <Poco/StreamCopier.h>
 
+#include <cstdio>
 #include <thread>
 
 #include "api/router.hpp"
 #include "http/auth.hpp"
+#include "http/cost_model.hpp"
 #include "http/faults.hpp"
 #include "util.hpp"
 
@@ -33,6 +36,16 @@ class FrontEnd : public Poco::Net::HTTPRequestHandler {
   Emulator::Impl& impl_;
 };
 
+// A JSON number with up to 3 decimals (RU and milliseconds).
+std::string Number(double v) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%.3f", v);
+  std::string s = buf;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
 std::string StatsJson(const Emulator::Impl& impl) {
   auto c = [&](RequestKind k) {
     return std::to_string(impl.counts[static_cast<size_t>(k)].load());
@@ -45,9 +58,50 @@ std::string StatsJson(const Emulator::Impl& impl) {
          ",\"get_changes\":" + c(RequestKind::kGetChanges) +
          ",\"writes\":" + c(RequestKind::kWrites) + ",\"token\":" + c(RequestKind::kToken) +
          ",\"context_info\":" + c(RequestKind::kContextInfo) +
-         ",\"other\":" + c(RequestKind::kOther) +
+         ",\"discovery\":" + c(RequestKind::kDiscovery) + ",\"other\":" + c(RequestKind::kOther) +
          ",\"throttled\":" + std::to_string(impl.throttled.load()) +
-         ",\"faulted\":" + std::to_string(impl.faulted.load()) + "}";
+         ",\"faulted\":" + std::to_string(impl.faulted.load()) +
+         ",\"ru_spent\":" + Number(impl.budget->spent()) +
+         ",\"ru_throttled\":" + std::to_string(impl.budget->refused()) + "}";
+}
+
+// GET shows, POST (or PUT) sets the latency ("300ms+0.2ms") or the budget
+// ("ru=1250,read=2,write=2,charge-throttled=1"; unnamed settings keep their value).
+Reply CostControl(Emulator::Impl& impl, bool latency, const std::string& method,
+                  const std::string& body) {
+  Reply r;
+  if (method == "POST" || method == "PUT") {
+    try {
+      if (latency) {
+        LatencySpec spec;
+        ParseLatency(body, spec);
+        impl.latency->Set(spec);
+      } else {
+        BudgetSpec spec = impl.budget->Get();
+        ParseBudget(body, spec);
+        impl.budget->Set(spec);
+      }
+    } catch (const std::invalid_argument& e) {
+      r.status = 400;
+      r.body = "{\"error\":" + JsonString(e.what()) + "}";
+      return r;
+    }
+  } else if (method != "GET") {
+    r.status = 405;
+    return r;
+  }
+  if (latency) {
+    LatencySpec l = impl.latency->Get();
+    r.body =
+        "{\"base_ms\":" + Number(l.base_ms) + ",\"per_item_ms\":" + Number(l.per_item_ms) + "}";
+  } else {
+    BudgetSpec b = impl.budget->Get();
+    r.body = "{\"ru_per_minute\":" + Number(b.ru_per_minute) +
+             ",\"read_cost\":" + Number(b.read_cost) + ",\"write_cost\":" + Number(b.write_cost) +
+             ",\"charge_throttled\":" + (b.charge_throttled ? "true" : "false") +
+             ",\"available\":" + Number(impl.budget->available()) + "}";
+  }
+  return r;
 }
 
 void Send(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp, Reply reply,
@@ -120,7 +174,10 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
     } else if (IEquals(path, "/_emulator/stats/reset") && method == "POST") {
       for (auto& c : impl_.counts) c = 0;
       impl_.total = impl_.throttled = impl_.faulted = 0;
+      impl_.budget->ResetCounters();
       r.status = 204;
+    } else if (IEquals(path, "/_emulator/latency") || IEquals(path, "/_emulator/budget")) {
+      r = CostControl(impl_, IEquals(path, "/_emulator/latency"), method, body);
     } else {
       r.status = 404;
       r.body = "{\"error\":\"not found\"}";
@@ -132,9 +189,14 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
 
   const bool token_path = impl_.auth->token_endpoint() &&
                           IEquals(path, "/" + impl_.auth->tenant() + "/oauth2/v2.0/token");
+  // Every web answers under its own URL: {web}/_api/... (the web is the path
+  // before the first "/_api/"; "" is the tenant's root site).
   RouteTable::Match route;
-  const std::string site_api = impl_.opt.site + "/_api/";
-  if (!token_path && IStartsWith(path, site_api)) {
+  const size_t api_at = Lower(path).find("/_api/");
+  WebState* web =
+      token_path || api_at == std::string::npos ? nullptr : impl_.FindWeb(path.substr(0, api_at));
+  const std::string api_path = web ? path.substr(api_at + 6) : std::string();
+  if (web) {
     std::vector<std::pair<std::string, std::string>> aliases;
     // Aliases (@a='...') are needed to route GetList(@a).
     for (size_t start = 0; start < raw_query.size();) {
@@ -146,7 +208,7 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
         aliases.emplace_back(part.substr(0, eq), UrlDecode(part.substr(eq + 1), true));
       start = end + 1;
     }
-    route = ApiRoutes().Find(std::string_view(path).substr(site_api.size()), method, aliases);
+    route = ApiRoutes().Find(api_path, method, aliases);
   }
   RequestKind kind = token_path ? RequestKind::kToken : route.kind;
   ++impl_.counts[static_cast<size_t>(kind)];
@@ -169,7 +231,38 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
     }
   }
 
+  // The tenant's resource units: every API call of the (authenticated) app
+  // is charged; one the budget cannot pay is refused before anything happens.
+  BudgetDecision budget;
+  if (web) budget = impl_.budget->Charge(kind == RequestKind::kWrites);
+  auto rate_limit_headers = [&budget](Reply& r) {
+    if (!budget.headers) return;
+    r.headers.emplace_back("RateLimit-Limit", std::to_string(budget.limit));
+    r.headers.emplace_back("RateLimit-Remaining", std::to_string(budget.remaining));
+    r.headers.emplace_back("RateLimit-Reset", std::to_string(budget.reset));
+  };
+  // The answer takes as long as SharePoint would take; each request waits on
+  // its own server thread, so concurrent requests wait concurrently.
+  auto wait = [&](int64_t items) {
+    if (web) std::this_thread::sleep_for(impl_.latency->Delay(items));
+  };
+  if (!budget.allowed) {
+    ++impl_.throttled;
+    Reply r;
+    r.status = 429;
+    r.content_type = "text/plain; charset=utf-8";
+    r.body = "Too Many Requests";
+    r.headers.emplace_back("Retry-After", std::to_string(budget.retry_after));
+    rate_limit_headers(r);
+    wait(0);
+    Send(req, resp, std::move(r), FaultKind::kNone, 0);
+    return;
+  }
+
   FaultDecision decision = impl_.faults->Decide(kind);
+  // The older requests-per-second bucket writes its own RateLimit-* only
+  // when the resource-unit budget has not.
+  if (budget.headers) decision.rate_limit_headers = false;
   if (decision.fault == FaultKind::kThrottle429 || decision.fault == FaultKind::kBusy503 ||
       decision.fault == FaultKind::kError500) {
     ++(decision.fault == FaultKind::kError500 ? impl_.faulted : impl_.throttled);
@@ -188,6 +281,8 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
       r.headers.emplace_back("RateLimit-Remaining", std::to_string(decision.remaining));
       r.headers.emplace_back("RateLimit-Reset", std::to_string(decision.reset));
     }
+    rate_limit_headers(r);
+    wait(0);
     Send(req, resp, std::move(r), FaultKind::kNone, 0);
     return;
   }
@@ -206,7 +301,7 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
   } else if (!route.path_known) {
     reply = ErrorReply(fmt, 404, "-1, Microsoft.SharePoint.Client.InvalidClientQueryException",
                        "The expression \"" + path + "\" is not valid.");
-    if (!IStartsWith(path, site_api)) {
+    if (!web) {
       reply.content_type = "text/html; charset=utf-8";
       reply.body = "<html><body><h1>404 NOT FOUND</h1></body></html>";
     }
@@ -215,16 +310,17 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
     reply.content_type = "text/plain";
     reply.body = "";
   } else {
-    Request request{
-        method, path.substr(site_api.size()), raw_path, raw_query, std::move(body), verbose_ct,
-        fmt,    req.get("If-Match", "")};
-    reply = Serve(impl_, route, request);
+    Request request{method,          api_path,   raw_path, raw_query,
+                    std::move(body), verbose_ct, fmt,      req.get("If-Match", "")};
+    reply = Serve(impl_, *web, route, request);
   }
   if (decision.rate_limit_headers) {
     reply.headers.emplace_back("RateLimit-Limit", std::to_string(decision.limit));
     reply.headers.emplace_back("RateLimit-Remaining", std::to_string(decision.remaining));
     reply.headers.emplace_back("RateLimit-Reset", std::to_string(decision.reset));
   }
+  rate_limit_headers(reply);
+  wait(reply.items);
   Send(req, resp, std::move(reply), decision.fault, impl_.faults->slow_ms());
 }
 

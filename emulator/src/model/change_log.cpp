@@ -44,24 +44,29 @@ std::optional<ChangeToken> ParseChangeToken(std::string_view s) {
 ChangeLog::ChangeLog(uint64_t seed)
     : seed_(seed), number_(564000000 + static_cast<int64_t>(Mix(seed) % 100000)) {}
 
-int64_t ChangeLog::Record(std::string_view list_id, ChangeObject object, int change_type,
-                          int64_t item_id, std::string unique_id, int64_t ticks) {
+int64_t ChangeLog::Record(const ChangeOrigin& origin, ChangeObject object, int change_type,
+                          int64_t item_id, std::string unique_id, int64_t ticks,
+                          ListSnapshot list) {
   // Other sites in the same content database keep the counter moving, so
   // consecutive changes of one list are rarely consecutive numbers.
   number_ += 1 + static_cast<int64_t>(Mix(seed_ ^ static_cast<uint64_t>(number_)) % 7);
   if (!entries_.empty()) ticks = std::max(ticks, entries_.back().ticks);
-  entries_.push_back(ChangeEntry{number_, ticks, std::string(list_id), object, change_type, item_id,
-                                 std::move(unique_id)});
+  entries_.push_back(ChangeEntry{number_, ticks, origin, object, change_type, item_id,
+                                 std::move(unique_id), std::move(list)});
   return number_;
 }
 
-std::vector<const ChangeEntry*> ChangeLog::Query(std::string_view list_id, const ChangeQuery& q,
+std::vector<const ChangeEntry*> ChangeLog::Query(int scope, std::string_view scope_id,
+                                                 const ChangeQuery& q,
                                                  const std::optional<ChangeToken>& start,
                                                  const std::optional<ChangeToken>& end,
                                                  int64_t oldest_ticks) const {
   std::vector<const ChangeEntry*> out;
   for (const auto& e : entries_) {
-    if (e.list_id != list_id || e.ticks < oldest_ticks) continue;
+    const std::string& id = scope == 3   ? e.origin.list_id
+                            : scope == 2 ? e.origin.web_id
+                                         : e.origin.site_id;
+    if (id != scope_id || e.ticks < oldest_ticks) continue;
     if (start && (start->number >= 0 ? e.number <= start->number : e.ticks <= start->ticks))
       continue;
     if (end && (end->number >= 0 ? e.number > end->number : e.ticks > end->ticks)) continue;

@@ -42,7 +42,7 @@ void AppendPadded(std::string& out, int64_t v, int width) {
 }  // namespace
 
 void ListState::Generate(int64_t id, std::vector<std::string>& v) const {
-  if (template_ == ListTemplate::kUserInformation)
+  if (shape_.schema == ListTemplate::kUserInformation)
     GenerateUser(id, v);
   else
     GenerateGeneric(id, v);

@@ -18,18 +18,18 @@ constexpr int64_t kBlock = 50;
 
 }  // namespace
 
-ListState::ListState(uint64_t seed, std::string title, int64_t item_count, int generation,
-                     int64_t created_unix, ListTemplate list_template)
-    : seed_(Hash(seed + static_cast<uint64_t>(generation) * 7919, Lower(title))),
-      template_(list_template),
+ListState::ListState(uint64_t seed, std::string_view identity, std::string title,
+                     int64_t item_count, int generation, int64_t created_unix, ListShape shape)
+    : seed_(Hash(seed + static_cast<uint64_t>(generation) * 7919, Lower(identity))),
+      shape_(std::move(shape)),
       title_(std::move(title)),
       created_(created_unix),
-      last_modified_(kSnapshotUnix),
+      last_modified_(std::max(kSnapshotUnix, created_unix)),
       last_deleted_(created_unix) {
   id_ = MakeGuid(Mix(seed_ ^ 0x1d), Mix(seed_ ^ 0x2e));
   content_type_id_ =
       "\"0x0100" + MakeGuid(seed_, seed_ ^ 0xc7).substr(0, 8) + "A1B2C3D4E5F60718293A4B5C6D\"";
-  if (template_ == ListTemplate::kUserInformation) {
+  if (shape_.schema == ListTemplate::kUserInformation) {
     // One row per built-in person, no gaps; the system account is a row
     // outside the ID range (getuserbyid finds it, listings do not).
     item_count = kBuiltInUsers;
@@ -47,40 +47,35 @@ ListState::ListState(uint64_t seed, std::string title, int64_t item_count, int g
   next_id_ = base_max_id_ + 1;
   live_count_ = item_count;
   if (item_count == 0) last_modified_ = created_unix;
-  if (template_ == ListTemplate::kUserInformation) {
+  if (shape_.schema == ListTemplate::kUserInformation) {
     StoredItem system;
     GenerateUser(kSystemAccountId, system.values);
     overlay_.emplace(kSystemAccountId, std::move(system));
   }
 }
 
-std::string ListState::ListEntityTypeName() const {
-  return template_ == ListTemplate::kUserInformation ? "UserInfo" : UrlName() + "List";
+std::string ListState::ServerRelativeUrl(std::string_view web_url) const {
+  std::string url(web_url);
+  if (url.empty() || url.back() != '/') url += '/';
+  return url + shape_.folder;
 }
 
-std::string ListState::EntityTypeName() const {
-  if (template_ == ListTemplate::kUserInformation) return "UserInfoItem";
-  std::string name;
-  for (char c : title_) {
-    if (c == ' ')
-      name += "_x0020_";
-    else
-      name.push_back(c);
-  }
-  return name + "ListItem";
+void ListState::SetTitle(std::string title, int64_t now) {
+  title_ = std::move(title);
+  last_modified_ = std::max(last_modified_, now);
+  ++schema_version_;
 }
 
-std::string ListState::UrlName() const {
-  if (template_ == ListTemplate::kUserInformation) return "users";
-  std::string name;
-  for (char c : title_)
-    if (c != ' ') name.push_back(c);
-  return name;
+void ListState::SetHidden(bool hidden, int64_t now) {
+  shape_.hidden = hidden;
+  last_modified_ = std::max(last_modified_, now);
+  ++schema_version_;
 }
 
-std::string ListState::ServerRelativeUrl(std::string_view site) const {
-  return std::string(site) +
-         (template_ == ListTemplate::kUserInformation ? "/_catalogs/" : "/Lists/") + UrlName();
+void ListState::SetDescription(std::string description, int64_t now) {
+  shape_.description = std::move(description);
+  last_modified_ = std::max(last_modified_, now);
+  ++schema_version_;
 }
 
 int ListState::ColumnIndex(std::string_view key) const {
@@ -103,7 +98,7 @@ const FieldDef* ListState::FindField(std::string_view name) const {
 
 bool ListState::BaseExists(int64_t id) const {
   if (id < 1 || id > base_max_id_) return false;
-  if (template_ == ListTemplate::kUserInformation) return true;
+  if (shape_.schema == ListTemplate::kUserInformation) return true;
   int64_t block = (id - 1) / kBlock;
   int64_t missing = static_cast<int64_t>(Mix(seed_ ^ static_cast<uint64_t>(block)) % kBlock);
   return (id - 1) % kBlock != missing;
@@ -120,7 +115,7 @@ bool ListState::IsLive(int64_t id) const {
 
 int ListState::Version(int64_t id) const {
   if (auto it = overlay_.find(id); it != overlay_.end()) return it->second.version;
-  if (template_ == ListTemplate::kUserInformation) return 1;
+  if (shape_.schema == ListTemplate::kUserInformation) return 1;
   return 1 + static_cast<int>(Hash3(seed_, static_cast<uint64_t>(id), 9) % 4);
 }
 
@@ -263,13 +258,17 @@ void ListState::SetState(int64_t id, ItemState state, int64_t now) {
   if (current == state) return;
   if (current == ItemState::kDeleted && id > max_id()) throw std::out_of_range("no such item");
   StoredItem& item = Materialize(id);
+  // A deletion (or a recycle) moves LastItemDeletedDate only; an item coming
+  // back from the recycle bin is a modification.
   if (current == ItemState::kLive) {
     --live_count_;
     last_deleted_ = std::max(last_deleted_, now);
   }
-  if (state == ItemState::kLive) ++live_count_;
+  if (state == ItemState::kLive) {
+    ++live_count_;
+    last_modified_ = std::max(last_modified_, now);
+  }
   item.state = state;
-  last_modified_ = std::max(last_modified_, now);
 }
 
 }  // namespace spsync::emulator::detail

@@ -1,13 +1,16 @@
 // A synthetic SharePoint list: its fields, the item JSON columns, and items
-// that are pure functions of (seed, title, generation, ID) plus an overlay of
-// mutations. Two templates: the generic list (100) the tests and benchmarks
-// sync, and the site's hidden User Information List (112), whose rows are the
-// built-in people of model/site_users.hpp.
+// that are pure functions of (seed, identity, generation, ID) plus an overlay
+// of mutations. Two schemas: the generic one (used by lists, libraries and
+// the empty system lists alike) and the site collection's hidden User
+// Information List (112), whose rows are the built-in people of
+// model/site_users.hpp. What kind of list it is beyond that (template,
+// library or list, hidden, system, its URL) is its ListShape.
 //
 // Not thread-safe: Emulator::Impl::mu guards every ListState (const members
 // under a shared lock, mutations under an exclusive one). A list borrows the
-// list its Customer lookup points at (LinkLookups); Impl keeps both alive and
-// relinks when it replaces one.
+// list its Customer lookup points at (LinkLookups) and the web it belongs to
+// (set_web); Impl keeps all of them alive (a deleted list lives on in the
+// recycle bin) and relinks when it replaces one.
 #pragma once
 
 #include <cstdint>
@@ -22,7 +25,24 @@ namespace spsync::emulator::detail {
 // The moment the synthetic content was "last edited"; fixed so output is reproducible.
 constexpr int64_t kSnapshotUnix = 1717200000;  // 2024-06-01T00:00:00Z
 
+// Which fields and items a list has (not its BaseTemplate: see ListShape).
 enum class ListTemplate { kGenericList = 100, kUserInformation = 112 };
+
+// What a list is, beyond its items: the properties discovery filters on.
+struct ListShape {
+  ListTemplate schema = ListTemplate::kGenericList;
+  int base_template = 100;  // 100 generic list, 101 document library, 112 users, ...
+  int base_type = 0;        // 0 list, 1 library
+  bool hidden = false, is_catalog = false, is_system = false;
+  // The root folder relative to the web: Lists/Orders, Shared Documents, _catalogs/users.
+  std::string folder;
+  // The list's EntityTypeName (OrdersList, Shared_x0020_Documents, UserInfo);
+  // its items' type is SP.Data.<this>Item.
+  std::string entity_type_name;
+  std::string description;
+};
+
+struct WebState;  // model/webs.hpp
 
 enum class ValueShape { kPlain, kStringArray, kIntArray, kUrl };
 
@@ -56,22 +76,35 @@ int FieldKindOf(std::string_view type_as_string);  // -1 if unknown
 
 class ListState {
  public:
-  ListState(uint64_t seed, std::string title, int64_t item_count, int generation,
-            int64_t created_unix, ListTemplate list_template = ListTemplate::kGenericList);
+  // `identity` seeds the GUID and the items (a title, qualified by its web
+  // outside the first site's root web); `generation` counts recreations.
+  ListState(uint64_t seed, std::string_view identity, std::string title, int64_t item_count,
+            int generation, int64_t created_unix, ListShape shape);
   const std::string& title() const { return title_; }
   const std::string& id() const { return id_; }
-  ListTemplate list_template() const { return template_; }
-  bool hidden() const { return template_ == ListTemplate::kUserInformation; }
-  std::string ListEntityTypeName() const;  // e.g. TasksList, UserInfo
-  std::string EntityTypeName() const;      // the item's: e.g. TasksListItem, UserInfoItem
+  ListTemplate list_template() const { return shape_.schema; }
+  const ListShape& shape() const { return shape_; }
+  bool hidden() const { return shape_.hidden; }
+  std::string ListEntityTypeName() const { return shape_.entity_type_name; }       // e.g. TasksList
+  std::string EntityTypeName() const { return shape_.entity_type_name + "Item"; }  // TasksListItem
   std::string ItemEntityType() const { return "SP.Data." + EntityTypeName(); }
-  std::string UrlName() const;  // Lists/<this>
-  // e.g. /sites/demo/Lists/Tasks, /sites/demo/_catalogs/users
-  std::string ServerRelativeUrl(std::string_view site) const;
+  // e.g. /sites/demo/Lists/Tasks, /sites/demo/_catalogs/users (web_url "/" for a root site)
+  std::string ServerRelativeUrl(std::string_view web_url) const;
+  const WebState* web() const { return web_; }
+  void set_web(const WebState* web) { web_ = web; }
+
+  // List property changes (MERGE on the list); each bumps the list's etag and
+  // LastItemModifiedDate, as SharePoint does for list-property changes.
+  void SetTitle(std::string title, int64_t now);
+  void SetHidden(bool hidden, int64_t now);
+  void SetDescription(std::string description, int64_t now);
 
   // The list the Customer lookup (and new lookups) point at, and the User
   // Information List's GUID for person fields. `lookup_target` may be this.
   void LinkLookups(const ListState* lookup_target, const std::string& user_list_id);
+
+  const ListState* lookup_target() const { return lookup_target_; }
+  const std::string& user_list_id() const { return user_list_id_; }
 
   // The GUID of the list a lookup or person field points at ("" if none).
   std::string LookupListOf(const FieldDef& f) const;
@@ -133,7 +166,8 @@ class ListState {
               const std::vector<std::pair<int, std::string>>& assignments) const;
 
   uint64_t seed_;
-  ListTemplate template_;
+  ListShape shape_;
+  const WebState* web_ = nullptr;
   std::string title_, id_;
   std::string content_type_id_;  // raw JSON, the same for every item
   int64_t base_max_id_ = 0;

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -17,18 +18,67 @@ namespace spsync::emulator {
 struct ListSpec {
   std::string title;
   int64_t item_count = 0;
+  // 100 generic list (at <web>/Lists/<title without spaces>), 101 document
+  // library (at <web>/<title without spaces>; "Documents" at Shared Documents).
+  // Library items have the generic list's columns (emulator/README.md).
+  int base_template = 100;
+  bool hidden = false;
+  std::string description{};
 };
 
-// A field added to a list at start (CLI --field Orders:Region=Lookup). Types
-// as TypeAsString: Text, Number, Lookup, LookupMulti, User, UserMulti, ...;
-// lookups point at the Customers list, people at the site's users.
+// A web (a site collection's root web or a subweb at any depth) and its lists.
+// Every web also gets SharePoint's own lists (Documents, Site Pages, hidden
+// catalogs; the root web also the User Information List: README.md); a
+// declared list of the same title replaces one of them.
+struct WebSpec {
+  std::string url;      // server-relative: /sites/sales, /sites/sales/emea
+  std::string title{};  // "" = the URL's last segment
+  std::vector<ListSpec> lists{};
+  // A "Customers" list (500 items unless `lists` declares one), the target of
+  // the Customer lookup of the web's lists. Default: yes in a root web, no in
+  // a subweb (whose lists' Customer lookup then points at the list itself:
+  // a lookup only reaches lists of its own web).
+  std::optional<bool> customers{};
+};
+
+// A site collection: its root web (the WebSpec whose url is the site's; added
+// empty if missing) and subwebs, each under the URL of a declared web.
+struct SiteSpec {
+  std::string url;  // /sites/sales, or / for the tenant's root site
+  std::vector<WebSpec> webs{};
+};
+
+// `sites` site collections with `webs` webs between them (one root web each,
+// the rest subwebs: the first half one level down, the rest below those) and
+// `lists` generic lists of `items_per_list` items dealt round-robin over the
+// webs; no Customers lists (lookups point at the list itself). Names:
+// /sites/site01, /sites/site01/web01, ..., lists List0001, ... (the shape of
+// a department's estate for the discovery benchmarks; CLI --estate).
+std::vector<SiteSpec> SyntheticEstate(int sites, int webs, int lists, int64_t items_per_list);
+
+// A list in a web: `web` is its server-relative URL ("" = the first site's
+// root web, which is all a single-site emulator has), `title` its title.
+// Converts from a bare title, so emulator.AddItem("Orders", ...) keeps working.
+struct ListRef {
+  std::string web, title;
+  ListRef(const char* t) : title(t) {}         // NOLINT: implicit on purpose
+  ListRef(const std::string& t) : title(t) {}  // NOLINT
+  ListRef(std::string_view t) : title(t) {}    // NOLINT
+  ListRef(std::string_view w, std::string_view t) : web(w), title(t) {}
+};
+
+// A field added to a list at start (CLI --field [/web:]Orders:Region=Lookup).
+// Types as TypeAsString: Text, Number, Lookup, LookupMulti, User, UserMulti,
+// ...; lookups point at the web's Customers list, people at the site's users.
 struct FieldSpec {
   std::string list, title, type;
+  std::string web{};  // "" = the first site's root web
 };
 
-// A field marked indexed at start (CLI --indexed Orders:Status).
+// A field marked indexed at start (CLI --indexed [/web:]Orders:Status).
 struct IndexSpec {
   std::string list, field;
+  std::string web{};  // "" = the first site's root web
 };
 
 // The request kinds the emulator counts and that faults can target.
@@ -42,6 +92,7 @@ enum class RequestKind {
   kWrites,
   kToken,
   kContextInfo,
+  kDiscovery,  // web, site, web/webs, web/lists (what list discovery reads)
   kOther,
 };
 
@@ -82,14 +133,47 @@ struct FaultSpec {
 void ParseFaults(std::string_view text, FaultSpec& spec);
 void ParseThrottle(std::string_view text, FaultSpec& spec);
 
+// How long SharePoint takes to answer: every API request waits base_ms, plus
+// per_item_ms for each list item in the response (a page of items, an item,
+// GetItems rows), e.g. 300 ms + 0.2 ms/item: a 5000-item page takes 1.3 s.
+// Requests wait concurrently (each on its own server thread).
+struct LatencySpec {
+  double base_ms = 0, per_item_ms = 0;
+};
+
+// The tenant's resource-unit budget (SharePoint's per-app limit: 1,250 to
+// 6,250 RU a minute by licence count): a token bucket of ru_per_minute RU,
+// refilled continuously. Each API request costs read_cost (GET, and POST
+// reads such as GetChanges and GetItems) or write_cost (writes); a request
+// the bucket cannot pay is answered 429 with Retry-After, and still charged
+// when charge_throttled (SharePoint: throttled calls count against the
+// quota). RateLimit-Limit/Remaining/Reset go on every answer once 80% of the
+// budget is used. ru_per_minute 0 = no budget.
+struct BudgetSpec {
+  double ru_per_minute = 0;
+  double read_cost = 2, write_cost = 2;
+  bool charge_throttled = true;
+};
+
+// The CLI forms; throw std::invalid_argument with a readable message.
+//   --latency "300ms+0.2ms" (also "1.5s", "250us+0", "0": base[+per item])
+//   --budget  "ru=1250,read=2,write=2,charge-throttled=1" (or just "1250")
+void ParseLatency(std::string_view text, LatencySpec& spec);
+void ParseBudget(std::string_view text, BudgetSpec& spec);
+
 struct Options {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
+  // The shorthand for one site collection: `site` whose root web has `lists`
+  // (used when `sites` is empty). Besides these, the site has a "Customers"
+  // list (500 items unless listed here), the target of every list's Customer
+  // lookup, the hidden "User Information List" of its people, and
+  // SharePoint's own lists (README.md).
   std::string site = "/sites/demo";
-  // Besides these, every site has a "Customers" list (500 items unless listed
-  // here), the target of every list's Customer lookup, and the hidden "User
-  // Information List" of its people.
   std::vector<ListSpec> lists;
+  // Several site collections on one server; the first one's root web is what
+  // SiteUrl() and the ListRef shorthand name. Give either these or `lists`.
+  std::vector<SiteSpec> sites;
   std::vector<FieldSpec> fields;
   std::vector<IndexSpec> indexed;
   uint64_t seed = 1;
@@ -99,13 +183,22 @@ struct Options {
   // SPO was reported (sp-dev-docs #10389) to answer expired tokens with an empty
   // collection instead of an error; true reproduces that.
   bool expired_token_silently_empty = false;
-  int threads = 8;
-  FaultSpec faults;
+  // Server threads: each open keep-alive connection holds one while it lasts
+  // (as a thread-per-connection server does), so this caps concurrent clients.
+  int threads = 64;
+  FaultSpec faults;  // injected faults, and the older requests-per-second bucket
+  LatencySpec latency;
+  BudgetSpec budget;
 };
 
 struct Stats {
   uint64_t total = 0, list_metadata = 0, fields = 0, items = 0, item_by_id = 0, get_items = 0,
-           get_changes = 0, writes = 0, token = 0, context_info = 0, throttled = 0, faulted = 0;
+           get_changes = 0, writes = 0, token = 0, context_info = 0, discovery = 0, throttled = 0,
+           faulted = 0;
+  // The resource-unit budget: RU charged (throttled requests included when
+  // they are charged) and requests it refused (also counted in `throttled`).
+  double ru_spent = 0;
+  uint64_t ru_throttled = 0;
 };
 
 class Emulator {  // thread-safe; the server runs on its own threads
@@ -118,25 +211,43 @@ class Emulator {  // thread-safe; the server runs on its own threads
   void Start();
   void Stop();
   uint16_t port() const;
-  std::string SiteUrl() const;  // e.g. "http://127.0.0.1:41234/sites/demo"
+  // The first site collection's root web, e.g. "http://127.0.0.1:41234/sites/demo".
+  std::string SiteUrl() const;
   std::string BaseUrl() const;  // e.g. "http://127.0.0.1:41234" (token endpoint lives here)
-  std::string ListId(std::string_view title) const;  // lowercase GUID, "" if no such list
-  int64_t ItemCount(std::string_view list) const;
-  std::string CurrentChangeToken(std::string_view list) const;
+  // BaseUrl() + a server-relative web URL; throws std::invalid_argument for an unknown web.
+  std::string WebUrl(std::string_view web) const;
+  std::string WebId(std::string_view web) const;  // lowercase GUID ("" = the first root web)
+  std::string ListId(const ListRef& list) const;  // lowercase GUID, "" if no such list
+  int64_t ItemCount(const ListRef& list) const;
+  std::string CurrentChangeToken(const ListRef& list) const;
 
-  int64_t AddItem(std::string_view list, std::string_view fields_json);  // returns new ID
-  void UpdateItem(std::string_view list, int64_t id, std::string_view fields_json);
-  void RecycleItem(std::string_view list, int64_t id);
-  void DeleteItem(std::string_view list, int64_t id);
-  void RestoreItem(std::string_view list, int64_t id);
+  // Item mutations, recorded in the change log like REST writes. Lists are
+  // found by ListRef; an unknown web or list throws std::invalid_argument.
+  int64_t AddItem(const ListRef& list, std::string_view fields_json);  // returns new ID
+  void UpdateItem(const ListRef& list, int64_t id, std::string_view fields_json);
+  void RecycleItem(const ListRef& list, int64_t id);
+  void DeleteItem(const ListRef& list, int64_t id);
+  void RestoreItem(const ListRef& list, int64_t id);
   // A new field from its title (the internal name is encoded as SharePoint does).
-  void AddField(std::string_view list, std::string_view title, std::string_view type_as_string);
-  void RecreateList(std::string_view title);  // same title, new GUID, new items
+  void AddField(const ListRef& list, std::string_view title, std::string_view type_as_string);
+  void RecreateList(const ListRef& list);  // same title, new GUID, new items
+
+  // Lists as a client creates, deletes and renames them over REST (same
+  // checks, same change log). CreateList returns the new GUID; a list created
+  // here may start with synthetic items (spec.item_count). DeleteList moves
+  // the list to the site's recycle bin and returns the recycle bin item's id;
+  // RestoreList brings it back (same GUID, same items). A rename keeps the
+  // GUID and the URL.
+  std::string CreateList(std::string_view web, const ListSpec& spec);
+  std::string DeleteList(const ListRef& list);
+  void RestoreList(std::string_view recycle_bin_id);
+  void RenameList(const ListRef& list, std::string_view new_title);
+
   // Live items in ID order, as nometadata JSON objects.
   void ForEachLiveItem(
-      std::string_view list,
+      const ListRef& list,
       const std::function<void(int64_t id, std::string_view nometadata_json)>& fn) const;
-  std::string ItemJson(std::string_view list, int64_t id) const;  // "" if not live
+  std::string ItemJson(const ListRef& list, int64_t id) const;  // "" if not live
 
   void AdvanceClock(std::chrono::seconds by);  // ages change tokens and issued access tokens
   std::chrono::system_clock::time_point Now() const;
@@ -145,6 +256,10 @@ class Emulator {  // thread-safe; the server runs on its own threads
   void ResetStats();
   void SetFaults(FaultSpec spec);
   void FailNext(RequestKind kind, int count, FaultKind fault);
+  // Run-time changes of the latency and the budget (also over HTTP:
+  // POST /_emulator/latency, POST /_emulator/budget). A new budget starts full.
+  void SetLatency(LatencySpec spec);
+  void SetBudget(BudgetSpec spec);
 
   struct Impl;
 
