@@ -30,13 +30,13 @@ int RunCmd(const Argv& argv) {
   SetupLogging(args.Get("--log-format", "text"), args.Has("--verbose"));
   // Before the config is read: a pod with a wrong index fails fast, with exit 2.
   ShardSpec shard = ShardFromArgs(args);
-  // SHARD BUDGET HOOK: run.ruPerMinute is the tenant's budget for all n
-  // shards together; this process may spend ShardBudgetShare(shard) of it.
-  // The request budget is built in MakeRuntime, which takes the share.
+  // run.ruPerMinute (or the limit SharePoint reports) is the tenant's budget
+  // for all n shards together: this process spends its share of it.
   const double budget_share = ShardBudgetShare(shard);
-  Runtime rt = MakeRuntime(engine::LoadConfig(args.Require("--config")), args.All("--plugin-dir"));
+  Runtime rt = MakeRuntime(engine::LoadConfig(args.Require("--config")), args.All("--plugin-dir"),
+                           budget_share);
   if (shard.sharded())
-    spdlog::info("shard {}: request budget share {:.4g} of run.ruPerMinute", shard.ToString(),
+    spdlog::info("shard {}: request budget share {:.4g} of the tenant's", shard.ToString(),
                  budget_share);
   LogPaths(rt);
   auto budget = rt.config.run.timeout;

@@ -101,8 +101,9 @@ int ShardOf(std::string_view encoded_key, int count);
 bool InShard(const ShardSpec& spec, const ShardKey& key);
 
 // This shard's share of the tenant's request budget (run.ruPerMinute is per
-// app per tenant, and the n shards spend it together): 1/n. The runtime
-// multiplies the configured budget by it when it builds the budget.
+// app per tenant, and the n shards spend it together): 1/n. `spsync run`
+// passes it to MakeRuntime, whose request budget scales run.ruPerMinute (or
+// the limit SharePoint reports) by it.
 double ShardBudgetShare(const ShardSpec& spec);
 
 }  // namespace spsync::cli

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -100,7 +101,8 @@ class ShardCli : public ::testing::Test {
   // One config for every shard: 40 entities into one SQLite file, every
   // third also into CSV. The shards write the same database at once, so
   // the busy timeout is long.
-  static std::string WriteConfig(const fs::path& dir, const spsync::emulator::Emulator& emu) {
+  static std::string WriteConfig(const fs::path& dir, const spsync::emulator::Emulator& emu,
+                                 const std::string& run = "{}") {
     fs::create_directories(dir);
     std::string entities;
     for (int i = 0; i < kEntities; ++i)
@@ -113,7 +115,8 @@ class ShardCli : public ::testing::Test {
              "csv": { "plugin": "csv", "dir": "csv" } },
   "entities": [
 )" << entities << R"(
-  ] })";
+  ],
+  "run": )" << run << " }";
     return cfg;
   }
   // Runs `spsync <args_of(i)>` for i in [0, n) as n processes at once.
@@ -306,6 +309,27 @@ TEST_F(ShardCli, BadShardOptionsAreUsageErrorsBeforeAnyRequest) {
     EXPECT_NE(r.out.find(c.says), std::string::npos) << c.args << "\n" << r.out;
   }
   EXPECT_EQ(emu_->GetStats().total, 0u) << "a bad shard option must stop before SharePoint";
+}
+
+// Each shard spends 1/n of run.ruPerMinute: shard 0 of 2 with a tenant
+// budget of 2,400 RU a minute may spend 20 RU a second (10 requests at 2 RU)
+// after a burst of 3 seconds' worth, so its ~70 requests take at least about
+// 4 s. With the whole budget the bound would be under a second.
+TEST_F(ShardCli, EachShardSpendsItsShareOfTheTenantBudget) {
+  std::string cfg = WriteConfig(dir_ / "budget", *emu_, R"({ "ruPerMinute": 2400 })");
+  auto start = std::chrono::steady_clock::now();
+  auto r = Spsync("run --config " + cfg + " --shard 0/2");
+  double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  ASSERT_EQ(r.code, 0) << r.out;
+  EXPECT_NE(r.out.find("request budget share 0.5 of the tenant's"), std::string::npos) << r.out;
+  const double ru = 2.0 * static_cast<double>(emu_->GetStats().total);
+  const double share_rate = 2400.0 / 2 / 60, share_burst = 3 * share_rate;
+  const double whole_rate = 2400.0 / 60, whole_burst = 3 * whole_rate;
+  double at_least = (ru - share_burst) / share_rate;
+  ASSERT_GT(at_least, 2.0) << ru << " RU: too few requests to tell the rates apart";
+  EXPECT_GE(elapsed, 0.95 * at_least) << ru << " RU at " << share_rate << " RU/s";
+  // The bound the whole budget would give is clearly lower.
+  EXPECT_LT((ru - whole_burst) / whole_rate, 0.6 * at_least);
 }
 
 TEST_F(ShardCli, AnEntityNamedFromAnotherShardIsNotRunAndTheRunSaysWhy) {
