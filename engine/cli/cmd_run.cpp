@@ -1,6 +1,7 @@
 #include "args.hpp"
 #include "commands.hpp"
 #include "session_runner.hpp"
+#include "shard.hpp"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
@@ -22,10 +23,21 @@ extern "C" void OnSignal(int) {
 }  // namespace
 
 int RunCmd(const Argv& argv) {
-  Args args(argv, {"--config", "--entity", "--timeout", "--plugin-dir", "--log-format"},
-            {"--full", "--reconcile", "--verbose"});
+  Args args(
+      argv,
+      {"--config", "--entity", "--timeout", "--plugin-dir", "--log-format", "--shard", "--shards"},
+      {"--full", "--reconcile", "--verbose"});
   SetupLogging(args.Get("--log-format", "text"), args.Has("--verbose"));
-  Runtime rt = MakeRuntime(engine::LoadConfig(args.Require("--config")), args.All("--plugin-dir"));
+  // Before the config is read: a pod with a wrong index fails fast, with exit 2.
+  ShardSpec shard = ShardFromArgs(args);
+  // run.ruPerMinute (or the limit SharePoint reports) is the tenant's budget
+  // for all n shards together: this process spends its share of it.
+  const double budget_share = ShardBudgetShare(shard);
+  Runtime rt = MakeRuntime(engine::LoadConfig(args.Require("--config")), args.All("--plugin-dir"),
+                           budget_share);
+  if (shard.sharded())
+    spdlog::info("shard {}: request budget share {:.4g} of the tenant's", shard.ToString(),
+                 budget_share);
   LogPaths(rt);
   auto budget = rt.config.run.timeout;
   if (args.Has("--timeout")) {
@@ -58,6 +70,7 @@ int RunCmd(const Argv& argv) {
   });
   RunRequest req;
   req.entities = args.All("--entity");
+  req.shard = shard;
   req.full = args.Has("--full");
   req.reconcile = args.Has("--reconcile");
   req.progress = isatty(STDERR_FILENO) != 0 && args.Get("--log-format", "text") == "text";

@@ -1,12 +1,15 @@
 // `spsync status`: the sync state of every (entity, sink) pair: a summary by
 // state first (readable at a thousand pairs), then the pairs, narrowed by
 // --entity GLOB, --site NAME, --failed and --gone; --json gives every field.
+// --shard i/n (or --shards n) scopes it all to the pairs `run` with the same
+// option runs.
 // Reads only what the sinks and the work directory hold: no request to
 // SharePoint.
 #include "args.hpp"
 #include "commands.hpp"
 #include "estate.hpp"
 #include "runtime.hpp"
+#include "shard.hpp"
 #include "spsync/engine/discovery/list_names.hpp"
 #include "spsync/engine/sync/state.hpp"
 #include "state_view.hpp"
@@ -50,9 +53,10 @@ std::string Stage(const engine::SyncState& st) {
 }  // namespace
 
 int StatusCmd(const Argv& argv) {
-  Args args(argv, {"--config", "--plugin-dir", "--entity", "--site"},
+  Args args(argv, {"--config", "--plugin-dir", "--entity", "--site", "--shard", "--shards"},
             {"--json", "--failed", "--gone"});
   SetupLogging("text", false);
+  ShardSpec shard = ShardFromArgs(args);
   Runtime rt = MakeRuntime(engine::LoadConfig(args.Require("--config")), args.All("--plugin-dir"));
   const auto globs = args.All("--entity");
   const auto sites = args.All("--site");
@@ -65,6 +69,8 @@ int StatusCmd(const Argv& argv) {
   std::map<std::string, std::unique_ptr<engine::Sink>> sinks;
   std::map<std::string, std::string> sink_errors;
   for (const auto& k : KnownEntities(rt)) {
+    // The same entities `run` with the same --shard / --shards runs.
+    if (!InShard(shard, EntityShardKey(rt.config, k.site, k.name()))) continue;
     for (const auto& s : k.sinks()) {
       PairView p;
       p.entity = k.name();

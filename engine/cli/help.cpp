@@ -29,7 +29,8 @@ Exit codes:
 
 const char* kRun =
     R"(Usage: spsync run --config FILE [--entity NAME]... [--timeout 10m] [--full] [--reconcile]
-                  [--plugin-dir DIR]... [--log-format text|json] [--verbose]
+                  [--shard i/n | --shards n] [--plugin-dir DIR]... [--log-format text|json]
+                  [--verbose]
 
 Runs one session for each selected (entity, sink) pair, at most run.parallel at a time.
 The first session of a pair copies the whole list (full mode, resumable page by page);
@@ -41,6 +42,11 @@ later sessions apply only the changes since the last one (incremental mode).
                      at expiry the page in hand is finished and saved, and the exit code is 3
   --full             forget the state and resync everything (deletions are still detected)
   --reconcile        an ID-only pass that deletes from the sinks what the list no longer has
+  --shard i/n        run only shard i (0-based) of n: the entities whose site URL and name hash
+                     to it, each with all its sinks (rendezvous hashing: n -> n+1 moves about
+                     1/(n+1) of them); this process spends 1/n of the request budget
+  --shards n         the same, with i from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job with
+                     completions: n); a missing or out-of-range index is a usage error
   --plugin-dir DIR   also look for sink plugins here (repeatable)
   --log-format F     text (default) or json (one JSON object per line)
   --verbose          debug logging
@@ -55,13 +61,14 @@ exist next to the config but does exist under the current directory (where earli
 put it) is used there, with a warning; move it next to the config, or make the path absolute,
 to silence it.
 
-Example:
+Examples:
   spsync run --config /etc/spsync/sales.json --timeout 9m
+  spsync run --config /config/spsync.json --shards 4 --timeout 12m   # pod of an Indexed Job
 )";
 
 const char* kStatus =
     R"(Usage: spsync status --config FILE [--entity GLOB]... [--site NAME]... [--failed] [--gone]
-                     [--json] [--plugin-dir DIR]...
+                     [--shard i/n | --shards n] [--json] [--plugin-dir DIR]...
 
 Shows a summary of every (entity, sink) pair by state (incremental, full sync in progress, not
 synced yet, failing, gone, unreadable), then the pairs: state, stage, last successful sync,
@@ -72,6 +79,8 @@ lists that have gone away since. Reads only the state the sinks and the work dir
   --site NAME     only entities of this site (repeatable)
   --failed        only pairs whose last session failed
   --gone          only discovered lists that no longer exist
+  --shard i/n     only the pairs `spsync run --shard i/n` runs (--shards n: i from
+                  JOB_COMPLETION_INDEX); the summary counts only them
   --json          every field of every selected pair, as a JSON array
 
 Example:

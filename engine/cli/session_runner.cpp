@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
@@ -111,23 +112,46 @@ void FireIncident(Runtime& rt, const engine::SessionResult& r) {
 
 }  // namespace
 
-RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Deadline& deadline) {
-  RunReport report;
-  // Explicit entities and what discovery finds (one request per web).
-  Estate estate = ReadEstate(rt, deadline);
-  const auto& all = estate.expansion.entities;
-  for (const auto& name : request.entities) {
+std::vector<const engine::EntityEntry*> SelectEntities(const engine::Config& config,
+                                                       const std::vector<engine::EntityEntry>& all,
+                                                       const std::vector<std::string>& names,
+                                                       const ShardSpec& shard, size_t* selected) {
+  for (const auto& name : names) {
     bool known = false;
     for (const auto& e : all) known |= e.entity.name == name;
     if (!known)
-      throw engine::ConfigError(rt.config.path + ": no entity named \"" + name +
+      throw engine::ConfigError(config.path + ": no entity named \"" + name +
                                 "\" (see `entities`, and `spsync status` for discovered ones)");
   }
   std::vector<const engine::EntityEntry*> entities;
-  for (const auto& e : all)
-    if (request.entities.empty() || std::find(request.entities.begin(), request.entities.end(),
-                                              e.entity.name) != request.entities.end())
+  for (const auto& e : all) {
+    if (!names.empty() && std::find(names.begin(), names.end(), e.entity.name) == names.end())
+      continue;
+    if (selected != nullptr) ++*selected;
+    if (InShard(shard, EntityShardKey(config, e)))
       entities.push_back(&e);
+    else if (!names.empty())  // asked for by name: say why it does not run
+      spdlog::warn("entity \"{}\" belongs to shard {}/{}, not to this shard {}", e.entity.name,
+                   ShardOf(EncodeShardKey(EntityShardKey(config, e)), shard.count), shard.count,
+                   shard.ToString());
+  }
+  return entities;
+}
+
+RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Deadline& deadline) {
+  RunReport report;
+  // Explicit entities and what discovery finds (one request per web). Every
+  // shard reads the whole estate: the hash needs every entity's name.
+  Estate estate = ReadEstate(rt, deadline);
+  std::vector<const engine::EntityEntry*> entities =
+      SelectEntities(rt.config, estate.expansion.entities, request.entities, request.shard,
+                     &report.entities_selected);
+  report.shard = request.shard;
+  report.entities_in_shard = entities.size();
+  if (request.shard.sharded())
+    spdlog::info("shard {}: {} of {} entities (each with all its sinks)", request.shard.ToString(),
+                 report.entities_in_shard, report.entities_selected);
+  // Every shard reads the whole estate, so every shard reports gone lists.
   report.gone = estate.expansion.gone;
   for (const auto& [site, error] : estate.failed_sites) {
     engine::SessionResult r;
@@ -202,6 +226,9 @@ RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Dead
 
 std::string FormatReport(const RunReport& report) {
   std::string out;
+  if (report.shard.sharded())
+    out += "shard " + report.shard.ToString() + ": " + std::to_string(report.entities_in_shard) +
+           " of " + std::to_string(report.entities_selected) + " entities\n";
   size_t idle = 0;
   for (const auto& r : report.results) {
     if (r.idle) {
