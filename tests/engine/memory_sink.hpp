@@ -7,6 +7,7 @@
 #include "spsync/engine/sink.hpp"
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <set>
@@ -46,6 +47,9 @@ class MemorySink : public engine::Sink {
   int fatal_on_upsert_call = 0;  // the n-th Upsert call (1-based, counting all) answers FATAL
   bool fatal_always = false;     // every Upsert answers FATAL
   std::set<int64_t> reject_ids;  // Upsert answers REJECTED for these IDs, applies the rest
+  // Persist answers FATAL (committing nothing) when this returns true for
+  // the state it was given: a process killed before that commit.
+  std::function<bool(std::string_view state)> fatal_persist_if;
 
   // --- counters -----------------------------------------------------------
   int load_calls = 0, begin_calls = 0, upsert_calls = 0, delete_calls = 0, range_calls = 0,
@@ -152,6 +156,9 @@ class MemorySink : public engine::Sink {
 
   engine::SinkResult Persist(std::string_view state) override {
     ++persist_calls;
+    if (fatal_persist_if && fatal_persist_if(state))
+      return engine::SinkResult::Fatal("injected fatal on persist call " +
+                                       std::to_string(persist_calls));
     working_.state = std::string(state);
     committed_ = working_;  // the commit: data and state together
     return {};

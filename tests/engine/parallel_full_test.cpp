@@ -116,5 +116,29 @@ TEST(ParallelFull, AFailureResumesEveryRangeFromItsOwnPosition) {
   EXPECT_EQ(r2.upserted, kBig - committed) << "the resume re-read committed pages";
 }
 
+// Killed between the commit of the last page and the commit that ends the
+// full sync: every range is read, so the next run must not start over (a
+// state with no range left once looked like a fresh start and re-sent the
+// whole list, which a change-log sink keeps as duplicates).
+TEST(ParallelFull, KilledAfterTheLastPageDoesNotReadTheListAgain) {
+  Env env;
+  MemorySink sink;
+  sink.fatal_persist_if = [](std::string_view state) {
+    SyncState s = engine::DecodeState(std::string(state));
+    return !s.full_in_progress && s.mode == engine::SyncMode::kIncremental;
+  };
+  auto r1 = env.Run(sink, "Orders", {}, {}, Deadline(), Streams(4));
+  ASSERT_EQ(r1.outcome, Outcome::kFailed);
+  sink.Crash();
+  ASSERT_TRUE(Committed(sink).full_in_progress);
+  ASSERT_EQ(sink.committed().items.size(), static_cast<size_t>(kBig));
+  sink.fatal_persist_if = nullptr;
+  auto r2 = env.Run(sink, "Orders", {}, {}, Deadline(), Streams(4));
+  ASSERT_EQ(r2.outcome, Outcome::kComplete) << r2.error;
+  EXPECT_EQ(r2.upserted, 0) << "the list was read again after every range was applied";
+  EXPECT_TRUE(SameAsTruth(env.Truth("Orders"), sink.committed().items));
+  EXPECT_EQ(Committed(sink).mode, engine::SyncMode::kIncremental);
+}
+
 }  // namespace
 }  // namespace spsync::test

@@ -92,6 +92,13 @@ void SyncSession::Impl::RecordRanges(const RangeScheduler& sched) {
   if (ranges.size() == 1 && ranges[0].last == INT64_MAX) {
     state_.page_last_id = ranges[0].after;
     state_.ranges.clear();
+  } else if (ranges.empty()) {
+    // Every range applied, the end of the full sync not yet committed. No
+    // range and position 0 would read as a fresh start and a kill here
+    // would re-send the whole list: resume past the highest ID instead (one
+    // empty page, and the tail deletion again).
+    state_.page_last_id = state_.high_water_id;
+    state_.ranges.clear();
   } else {
     state_.page_last_id = ranges.empty() ? 0 : ranges.front().after;
     state_.ranges = std::move(ranges);
