@@ -94,7 +94,9 @@ Expansion Expand(const Config& config, const std::map<std::string, SiteInventory
   Expansion out;
   std::set<std::string> taken;  // lower-cased entity names in use
   for (const auto& e : config.entities) taken.insert(Lower(e.entity.name));
-  std::set<std::string> claimed;  // list GUIDs given to an entity
+  // Lists given to an entity, by site and GUID: two tenants may well hold
+  // lists with the same GUID (a site copied from a template, a migration).
+  std::set<std::pair<std::string, std::string>> claimed;
 
   // Explicit entities first: they win over rules for their list.
   for (const auto& e : config.entities) {
@@ -105,7 +107,7 @@ Expansion Expand(const Config& config, const std::map<std::string, SiteInventory
     for (const auto& l : root.lists)
       if (Names(e.entity.list, l, root.web.server_relative_url)) {
         out.lists[e.entity.name] = l;
-        claimed.insert(l.id);
+        claimed.insert({e.site, l.id});
         break;
       }
   }
@@ -125,7 +127,7 @@ Expansion Expand(const Config& config, const std::map<std::string, SiteInventory
     for (size_t w = 0; w < inv->second.webs.size(); ++w) {
       const auto& web = inv->second.webs[w];
       for (const auto& l : web.lists) {
-        if (claimed.count(l.id)) continue;
+        if (claimed.count({site_name, l.id})) continue;
         const DiscoverRule* rule = nullptr;
         for (const auto& r : site.discover)
           if (Claims(r, l, w == 0)) {
@@ -133,7 +135,7 @@ Expansion Expand(const Config& config, const std::map<std::string, SiteInventory
             break;
           }
         if (rule == nullptr) continue;
-        claimed.insert(l.id);
+        claimed.insert({site_name, l.id});
         found_now.insert(l.id);
         // The name: kept from an earlier run; or taken over from a list that
         // was recreated at the same URL; or made from site, web and URL.
