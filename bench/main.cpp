@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   spsync::bench::RegisterDeletionsSuite();
   spsync::bench::RegisterIncrementalSuite();
   spsync::bench::RegisterMemorySuite();
+  spsync::bench::RegisterEstateSuite();
 
   int n = static_cast<int>(args.size());
   args.push_back(nullptr);

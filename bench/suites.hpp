@@ -9,5 +9,6 @@ void RegisterFullSyncSuite();     // 2. + 3. full sync into SQLite, CSV, Kafka
 void RegisterDeletionsSuite();    // 4. full resync with 10% deleted, reconcile
 void RegisterIncrementalSuite();  // 5. 10,000 changes
 void RegisterMemorySuite();       // 6. peak RSS at 100k and 1M
+void RegisterEstateSuite();       // 7. 500 lists over 20 sites: discovery, idle runs
 
 }  // namespace spsync::bench

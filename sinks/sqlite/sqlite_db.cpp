@@ -2,9 +2,14 @@
 
 #include <spsync/sink.hpp>
 
+#include <sys/stat.h>
+
 #include <cctype>
 #include <ctime>
 #include <filesystem>
+#include <map>
+#include <mutex>
+#include <vector>
 
 namespace spsync::sqlite {
 
@@ -51,7 +56,70 @@ std::string NowIso() {
   return IsoUtc(static_cast<int64_t>(std::time(nullptr)));
 }
 
-Db::Db(const std::string& path, int busy_timeout_ms) : path_(path) {
+namespace {
+
+struct Pooled {
+  sqlite3* db;
+  uint64_t dev, ino;
+};
+
+// Idle connections by key; closed at exit (or when the plugin is unloaded).
+class Pool {
+ public:
+  ~Pool() {
+    for (auto& [key, list] : idle_)
+      for (auto& c : list) sqlite3_close_v2(c.db);
+  }
+  // A connection to the file at `path` if one is idle and still names it.
+  sqlite3* Take(const std::string& key, const std::string& path, uint64_t* dev, uint64_t* ino) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = idle_.find(key);
+    if (it == idle_.end()) return nullptr;
+    struct stat st {};
+    const bool exists = ::stat(path.c_str(), &st) == 0;
+    while (!it->second.empty()) {
+      Pooled c = it->second.back();
+      it->second.pop_back();
+      if (exists && c.dev == static_cast<uint64_t>(st.st_dev) &&
+          c.ino == static_cast<uint64_t>(st.st_ino)) {
+        *dev = c.dev;
+        *ino = c.ino;
+        return c.db;
+      }
+      sqlite3_close_v2(c.db);  // the file was removed or replaced meanwhile
+    }
+    return nullptr;
+  }
+  // Keeps `db` for a later Take, or closes it when enough are idle.
+  void Give(const std::string& key, Pooled c) {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto& list = idle_[key];
+    if (list.size() >= kMaxIdle) {
+      sqlite3_close_v2(c.db);
+      return;
+    }
+    list.push_back(c);
+  }
+
+ private:
+  static constexpr size_t kMaxIdle = 8;  // run.parallel sessions rarely exceed this
+  std::mutex mu_;
+  std::map<std::string, std::vector<Pooled>> idle_;
+};
+
+Pool& ThePool() {
+  static Pool pool;
+  return pool;
+}
+
+}  // namespace
+
+Db::Db(const std::string& path, int busy_timeout_ms, const std::string& setup)
+    : path_(path), pool_key_(path + '\n' + std::to_string(busy_timeout_ms) + '\n' + setup) {
+  if ((db_ = ThePool().Take(pool_key_, path_, &dev_, &ino_)) != nullptr) {
+    reused_ = true;
+    return;
+  }
   std::filesystem::path p(path_);
   if (p.has_parent_path()) {
     std::error_code ec;
@@ -69,12 +137,22 @@ Db::Db(const std::string& path, int busy_timeout_ms) : path_(path) {
   }
   sqlite3_busy_timeout(db_, busy_timeout_ms);
   sqlite3_extended_result_codes(db_, 1);
+  struct stat st {};
+  if (::stat(path_.c_str(), &st) == 0) {
+    dev_ = static_cast<uint64_t>(st.st_dev);
+    ino_ = static_cast<uint64_t>(st.st_ino);
+  }
 }
 
 Db::~Db() {
   if (db_ == nullptr) return;
   // Closing without persist discards the open transaction.
   if (InTransaction()) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  // Pooled only when nothing of this Db's use is left on the connection.
+  if (ino_ != 0 && !InTransaction() && sqlite3_next_stmt(db_, nullptr) == nullptr) {
+    ThePool().Give(pool_key_, Pooled{db_, dev_, ino_});
+    return;
+  }
   sqlite3_close_v2(db_);
 }
 

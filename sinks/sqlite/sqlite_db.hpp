@@ -46,15 +46,25 @@ class Stmt {
   sqlite3_stmt* stmt_ = nullptr;
 };
 
+// A connection to one database file. Closing a Db hands its connection to a
+// small process-wide pool (per file, busy timeout and `setup`), and the next
+// Db of the same file takes it back: a run over hundreds of entities in one
+// file would otherwise open hundreds of connections, each re-parsing the
+// schema of every table (quadratic in the number of entities). A pooled
+// connection is used only if its file is still the same inode, no statement
+// is left on it and no transaction is open; the pool is thread-safe.
 class Db {
  public:
-  // Opens (creating it and its folder) the database at `path`.
-  Db(const std::string& path, int busy_timeout_ms);
+  // Opens (creating it and its folder) the database at `path`, or takes a
+  // pooled connection to it made with the same `setup` (reused() says which:
+  // the caller runs its one-time setup, such as PRAGMAs, only on a new one).
+  Db(const std::string& path, int busy_timeout_ms, const std::string& setup = "");
   ~Db();
   Db(const Db&) = delete;
   Db& operator=(const Db&) = delete;
 
   sqlite3* get() const { return db_; }
+  bool reused() const { return reused_; }
   const std::string& path() const { return path_; }
 
   void Exec(const std::string& sql);
@@ -74,8 +84,10 @@ class Db {
   bool HasColumn(const std::string& table, const std::string& column);
 
  private:
-  std::string path_;
+  std::string path_, pool_key_;
   sqlite3* db_ = nullptr;
+  bool reused_ = false;
+  uint64_t dev_ = 0, ino_ = 0;  // the file this connection has open (0: unknown)
 };
 
 // Binds a copy of `s`.

@@ -118,7 +118,13 @@ class SqliteSink : public spsync::sdk::Sink {
       throw Fatal("option 'synchronous' must be NORMAL, FULL or EXTRA; got '" + synchronous_ + "'");
     long long busy = config.GetInt("busyTimeoutMs", 5000);
     if (busy < 0) throw Fatal("option 'busyTimeoutMs' must not be negative");
-    db_ = std::make_unique<Db>(path_, static_cast<int>(busy));
+    db_ = std::make_unique<Db>(path_, static_cast<int>(busy), journal_ + "/" + synchronous_);
+    if (!db_->reused()) Setup(busy);
+    spsync::sqlite::CreateBookkeeping(*db_);
+  }
+
+  // The connection's one-time setup (a pooled connection has had it).
+  void Setup(long long busy) {
     // Switching a new file to WAL takes an exclusive lock that SQLite does
     // not wait for (no busy handler): two instances opening one new file at
     // once (two entities of a run) would fail. Wait up to the busy timeout.
@@ -132,7 +138,6 @@ class SqliteSink : public spsync::sdk::Sink {
       }
     }
     db_->Exec("PRAGMA synchronous=" + synchronous_);
-    spsync::sqlite::CreateBookkeeping(*db_);
   }
 
   ~SqliteSink() override {

@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdint>
+#include <filesystem>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -335,6 +336,35 @@ TEST_F(SqliteSinkTest, StateRoundTripsAndCloseWithoutPersistRollsBack) {
   }
   Instance inst = OpenBegun(schema, {}, &state);
   EXPECT_EQ(state, "");
+}
+
+// A closed instance's connection is kept for the next instance of the same
+// file (hundreds of entities in one database would otherwise re-parse the
+// schema on every open); a file removed meanwhile must not be written
+// through the old connection: the next instance creates it again.
+TEST_F(SqliteSinkTest, ReopenAfterTheFileWasRemovedWritesTheNewFile) {
+  SchemaHolder schema("orders", {{"Title", "Title", "Text", SPSYNC_VALUE_TEXT}});
+  {
+    Instance inst = OpenBegun(schema);
+    Batch b({{1, {V::Text("first file")}}});
+    ASSERT_TRUE(inst.Upsert(b.items()).ok());
+    ASSERT_TRUE(inst.Persist("one").ok());
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(db_ + suffix);
+  std::string state = "unset";
+  {
+    Instance inst = OpenBegun(schema, {}, &state);
+    EXPECT_EQ(state, "") << "state read from the removed file";
+    Batch b({{2, {V::Text("second file")}}});
+    ASSERT_TRUE(inst.Upsert(b.items()).ok());
+    ASSERT_TRUE(inst.Persist("two").ok());
+  }
+  ASSERT_TRUE(std::filesystem::exists(db_));
+  EXPECT_EQ(Count("SELECT count(*) n FROM orders"), 1);
+  EXPECT_EQ(Count("SELECT count(*) n FROM orders WHERE id = 2"), 1);
+  // And a third instance (on the pooled connection) sees what the second wrote.
+  Instance inst = OpenBegun(schema, {}, &state);
+  EXPECT_EQ(state, "two");
 }
 
 TEST_F(SqliteSinkTest, RejectsMalformedItemsAndKeepsTheRest) {
