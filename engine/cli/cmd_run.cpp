@@ -2,10 +2,12 @@
 #include "commands.hpp"
 #include "session_runner.hpp"
 #include "shard.hpp"
+#include "spsync_metrics.hpp"
 
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <iostream>
@@ -23,10 +25,10 @@ extern "C" void OnSignal(int) {
 }  // namespace
 
 int RunCmd(const Argv& argv) {
-  Args args(
-      argv,
-      {"--config", "--entity", "--timeout", "--plugin-dir", "--log-format", "--shard", "--shards"},
-      {"--full", "--reconcile", "--verbose"});
+  Args args(argv,
+            {"--config", "--entity", "--timeout", "--plugin-dir", "--log-format", "--shard",
+             "--shards", "--metrics-file"},
+            {"--full", "--reconcile", "--verbose"});
   SetupLogging(args.Get("--log-format", "text"), args.Has("--verbose"));
   // Before the config is read: a pod with a wrong index fails fast, with exit 2.
   ShardSpec shard = ShardFromArgs(args);
@@ -39,6 +41,9 @@ int RunCmd(const Argv& argv) {
     spdlog::info("shard {}: request budget share {:.4g} of the tenant's", shard.ToString(),
                  budget_share);
   LogPaths(rt);
+  // Hooked before the first request, so every answer is counted.
+  std::unique_ptr<SpsyncMetrics> metrics;
+  if (args.Has("--metrics-file")) metrics = std::make_unique<SpsyncMetrics>(rt);
   auto budget = rt.config.run.timeout;
   if (args.Has("--timeout")) {
     try {
@@ -85,6 +90,16 @@ int RunCmd(const Argv& argv) {
   done = true;
   watcher.join();
   std::cout << FormatReport(report);
+  if (metrics) {
+    for (const auto& r : report.results)
+      if (r.sink != "-") metrics->RecordSession(r);
+    try {
+      metrics->metrics().WriteFile(args.Get("--metrics-file"));
+    } catch (const std::exception& e) {
+      spdlog::error("{}", e.what());
+      return std::max(report.exit_code, kExitFailed);
+    }
+  }
   return report.exit_code;
 }
 

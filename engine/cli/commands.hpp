@@ -23,6 +23,7 @@ int ValidateCmd(const Argv& args);
 int SnapshotCmd(const Argv& args);
 int SinksCmd(const Argv& args);
 int DemoCmd(const Argv& args);
+int ServeCmd(const Argv& args);
 
 // Help text of a command ("" for the top level).
 std::string HelpText(const std::string& command);

@@ -11,6 +11,7 @@ Usage: spsync <command> [options]        spsync <command> --help   for details a
 
 Commands:
   run       sync the entities of a config into their sinks (full, then incremental)
+  serve     keep every pair in sync as a daemon: list webhooks, polling, health, metrics
   status    show the sync state of every (entity, sink) pair
   reset     forget an entity's state so the next run starts a full sync
   validate  check a config: keys, plugins, sink options (--connect: reach the site and sinks)
@@ -29,8 +30,8 @@ Exit codes:
 
 const char* kRun =
     R"(Usage: spsync run --config FILE [--entity NAME]... [--timeout 10m] [--full] [--reconcile]
-                  [--shard i/n | --shards n] [--plugin-dir DIR]... [--log-format text|json]
-                  [--verbose]
+                  [--shard i/n | --shards n] [--metrics-file F] [--plugin-dir DIR]...
+                  [--log-format text|json] [--verbose]
 
 Runs one session for each selected (entity, sink) pair, at most run.parallel at a time.
 The first session of a pair copies the whole list (full mode, resumable page by page);
@@ -47,6 +48,8 @@ later sessions apply only the changes since the last one (incremental mode).
                      1/(n+1) of them); this process spends 1/n of the request budget
   --shards n         the same, with i from JOB_COMPLETION_INDEX (a Kubernetes Indexed Job with
                      completions: n); a missing or out-of-range index is a usage error
+  --metrics-file F   at the end, write the run's metrics in the Prometheus text format to F
+                     (for node_exporter's textfile collector; same names as `serve`'s /metrics)
   --plugin-dir DIR   also look for sink plugins here (repeatable)
   --log-format F     text (default) or json (one JSON object per line)
   --verbose          debug logging
@@ -144,10 +147,42 @@ Example:
   spsync demo --items 20000 --dir /tmp/spsync-demo
 )";
 
+const char* kServe =
+    R"(Usage: spsync serve --config FILE [--unsubscribe] [--plugin-dir DIR]... [--log-format text|json]
+                    [--verbose]
+
+Keeps every (entity, sink) pair of the config in sync until stopped. With serve.publicUrl set,
+each list gets a SharePoint webhook subscription (made at start, renewed before it expires, made
+again if SharePoint loses it; kept in <run.workDir>/serve/subscriptions.json); a notification
+schedules an incremental session for its list within seconds. Every pair is also polled every
+serve.pollEvery (15m), since SharePoint drops notifications it cannot deliver. At most one
+session per entity runs at a time (notifications meanwhile give one more session after it),
+run.parallel at once; a long full sync yields its worker every serve.sessionBudget (5m).
+
+  --config FILE      the config file; its `serve` section (all optional):
+                       listen "0.0.0.0:8080", publicUrl "https://host/webhook", pollEvery "15m",
+                       staleAfter "1h", sessionBudget "5m", subscriptionCheckEvery "1h",
+                       subscriptionDays 180, renewBefore "60d", tlsCertificate/tlsKey (PEM)
+  --unsubscribe      delete this config's webhook subscriptions from SharePoint, then exit
+  --plugin-dir DIR   also look for sink plugins here (repeatable)
+  --log-format F     text (default) or json
+  --verbose          debug logging
+
+Endpoints: POST <publicUrl's path> (SharePoint's webhook calls: the validation handshake and
+notifications, checked against each subscription's secret clientState), GET /healthz (alive),
+GET /readyz (503 while a pair has no complete session within staleAfter), GET /metrics
+(Prometheus text format). Plain HTTP is meant to sit behind a TLS reverse proxy; SharePoint
+calls only https URLs. SIGTERM / Ctrl-C finish the pages in hand, save the state, exit 0.
+
+Example:
+  spsync serve --config /etc/spsync/sales.json
+)";
+
 }  // namespace
 
 std::string HelpText(const std::string& command) {
   if (command == "run") return kRun;
+  if (command == "serve") return kServe;
   if (command == "status") return kStatus;
   if (command == "reset") return kReset;
   if (command == "validate") return kValidate;

@@ -141,6 +141,7 @@ std::shared_ptr<engine::SharePointClient> Runtime::Client(const std::string& sit
     engine::ClientOptions co;
     co.site_url = url;
     co.budget = budget;
+    co.on_response = on_response;
     co.on_throttled = [](std::chrono::milliseconds wait, int status) {
       spdlog::warn(
           "SharePoint throttled a request (HTTP {}); pausing requests to the host for {} ms",

@@ -8,6 +8,7 @@
 #include "spsync/engine/sink.hpp"
 #include "spsync/plugins/plugin_finder.hpp"
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -37,6 +38,9 @@ struct Runtime {
   // made on first use. Thread-safe.
   std::shared_ptr<engine::SharePointClient> Client(const std::string& site,
                                                    const std::string& web_url = "");
+  // Called with (host, HTTP status) after every answer any client gets; set
+  // before the first Client() call (metrics).
+  std::function<void(const std::string&, int)> on_response;
   // Requests made by every client so far.
   uint64_t Requests() const;
   std::unique_ptr<plugins::PluginFinder> finder;

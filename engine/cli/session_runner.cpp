@@ -112,6 +112,29 @@ void FireIncident(Runtime& rt, const engine::SessionResult& r) {
 
 }  // namespace
 
+EntityOutcome RunEntity(Runtime& rt, const engine::EntityEntry& e, const EntityRequest& er,
+                        const engine::Deadline& deadline, const engine::ListSummary* list) {
+  EntityOutcome outcome;
+  try {
+    outcome = RunEntitySessions(rt, e, e.sinks, er, deadline, list);
+  } catch (const std::exception& ex) {  // e.g. the work dir cannot be created
+    for (const auto& s : e.sinks) {
+      engine::SessionResult r;
+      r.entity = e.entity.name;
+      r.sink = s;
+      r.outcome = engine::Outcome::kFailed;
+      r.error = ex.what();
+      outcome.results.push_back(std::move(r));
+    }
+  }
+  for (auto& r : outcome.results) {
+    if (r.outcome == engine::Outcome::kFailed)
+      spdlog::error("[{}/{}] session failed: {}", r.entity, r.sink, r.error);
+    if (r.incident) FireIncident(rt, r);
+  }
+  return outcome;
+}
+
 std::vector<const engine::EntityEntry*> SelectEntities(const engine::Config& config,
                                                        const std::vector<engine::EntityEntry>& all,
                                                        const std::vector<std::string>& names,
@@ -181,26 +204,9 @@ RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Dead
       size_t i = next++;
       if (i >= entities.size()) return;
       const engine::EntityEntry& e = *entities[i];
-      EntityOutcome outcome;
-      try {
-        auto list = estate.expansion.lists.find(e.entity.name);
-        outcome = RunEntitySessions(rt, e, e.sinks, er, deadline,
-                                    list == estate.expansion.lists.end() ? nullptr : &list->second);
-      } catch (const std::exception& ex) {  // e.g. the work dir cannot be created
-        for (const auto& s : e.sinks) {
-          engine::SessionResult r;
-          r.entity = e.entity.name;
-          r.sink = s;
-          r.outcome = engine::Outcome::kFailed;
-          r.error = ex.what();
-          outcome.results.push_back(std::move(r));
-        }
-      }
-      for (auto& r : outcome.results) {
-        if (r.outcome == engine::Outcome::kFailed)
-          spdlog::error("[{}/{}] session failed: {}", r.entity, r.sink, r.error);
-        if (r.incident) FireIncident(rt, r);
-      }
+      auto list = estate.expansion.lists.find(e.entity.name);
+      EntityOutcome outcome = RunEntity(
+          rt, e, er, deadline, list == estate.expansion.lists.end() ? nullptr : &list->second);
       std::lock_guard<std::mutex> g(mu);
       report.skipped += outcome.skipped;
       for (auto& r : outcome.results) report.results.push_back(std::move(r));

@@ -4,6 +4,7 @@
 // gate); fires the incident hook; folds the outcomes into an exit code.
 #pragma once
 
+#include "entity_sessions.hpp"
 #include "runtime.hpp"
 #include "shard.hpp"
 #include "spsync/engine/deadline.hpp"
@@ -43,6 +44,12 @@ std::vector<const engine::EntityEntry*> SelectEntities(const engine::Config& con
                                                        size_t* selected = nullptr);
 
 RunReport RunSessions(Runtime& rt, const RunRequest& request, const engine::Deadline& deadline);
+
+// One entity's sessions as `run` runs them (see RunEntitySessions): failed
+// sessions logged, incidents fired. Never throws.
+EntityOutcome RunEntity(Runtime& rt, const engine::EntityEntry& entity,
+                        const EntityRequest& request, const engine::Deadline& deadline,
+                        const engine::ListSummary* list);
 
 // One line per session, for stdout.
 std::string FormatReport(const RunReport& report);

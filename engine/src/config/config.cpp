@@ -260,12 +260,13 @@ Config ParseConfig(const std::string& text, const std::string& path) {
   Config c;
   c.path = path;
   c.dir = r.config_dir().string();
-  r.Allowed(root, {"site", "sites", "sinks", "entities", "run", "pluginDirs"});
+  r.Allowed(root, {"site", "sites", "sinks", "entities", "run", "serve", "pluginDirs"});
   config::ReadSites(r, root, c);
   ReadSinks(r, r.Object(root, "sinks", true), c);
   config::ReadDiscoverRules(r, root, c);
   ReadEntities(r, root, c);
   ReadRun(r, r.Object(root, "run", false), c.run);
+  config::ReadServe(r, r.Object(root, "serve", false), c.serve);
   c.plugin_dirs = r.Paths(root, "pluginDirs");
   c.warnings = std::move(r.warnings());
   c.source = r.source();

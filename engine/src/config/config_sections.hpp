@@ -17,6 +17,9 @@ void ReadSites(ConfigReader& r, const ConfigNode& root, Config& c);
 // Every site's `discover` rules; after the sinks, which rules name.
 void ReadDiscoverRules(ConfigReader& r, const ConfigNode& root, Config& c);
 
+// `serve` (config_serve.cpp).
+void ReadServe(ConfigReader& r, const ConfigNode& serve, ServeConfig& out);
+
 // The keys an entity and a discovery rule share (select, pageSize,
 // fetchLimit, tokenMaxAgeDays, streams) into `e`.
 inline constexpr std::array<std::string_view, 5> kEntityOptionKeys = {

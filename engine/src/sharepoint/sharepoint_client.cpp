@@ -181,6 +181,7 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
       resp = http_->Send(attempt, reuse);
       stats_.bytes += resp.body.size();
       if (options_.budget) options_.budget->Observe(host_key_, resp);
+      if (options_.on_response) options_.on_response(host_key_, resp.status);
       if (resp.status >= 200 && resp.status < 300) {
         if (!consume) return;
         try {
@@ -262,6 +263,19 @@ void SharePointClient::Post(const std::string& url, const std::string& body,
   req.headers = {{"Accept", kAcceptNoMetadata},
                  {"Content-Type", "application/json;odata=nometadata"}};
   Execute(std::move(req), what, deadline, consume, reuse);
+}
+
+void SharePointClient::Send(const std::string& method, const std::string& url,
+                            const std::string& body, const std::string& what,
+                            const Deadline& deadline,
+                            const std::function<void(HttpResponse&)>& consume) {
+  HttpRequest req;
+  req.method = method;
+  req.url = url;
+  req.body = body;
+  req.headers = {{"Accept", kAcceptNoMetadata}};
+  if (!body.empty()) req.headers.emplace_back("Content-Type", "application/json;odata=nometadata");
+  Execute(std::move(req), what, deadline, consume, nullptr);
 }
 
 void SharePointClient::PostChangeLog(const std::string& url, const std::string& body,

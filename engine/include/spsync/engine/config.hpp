@@ -107,6 +107,28 @@ struct RunConfig {
   std::chrono::seconds idle_check_every{6 * 3600};
 };
 
+// `spsync serve`: the listener, the webhook URL SharePoint calls, and how
+// often pairs are polled and subscriptions checked (README, "serve").
+struct ServeConfig {
+  std::string address = "0.0.0.0";
+  int port = 8080;
+  // The notification URL as SharePoint reaches it (through a reverse proxy,
+  // say); empty = no webhooks, polling only. `path` is its path, the one the
+  // listener answers notifications on.
+  std::string public_url;
+  std::string path = "/webhook";
+  std::chrono::seconds poll_every{15 * 60};
+  // /readyz fails when a pair has not completed a session for this long.
+  std::chrono::seconds stale_after{60 * 60};
+  // One session's time budget: a full sync yields its worker this often
+  // and resumes after the sessions waiting behind it.
+  std::chrono::seconds session_budget{5 * 60};
+  std::chrono::seconds subscription_check_every{60 * 60};
+  int subscription_days = 180;                   // asked lifetime (SharePoint allows 180 days)
+  std::chrono::seconds renew_before{60 * 86400};  // renewed when less than this is left
+  std::string tls_certificate, tls_key;           // PEM files; both or neither (plain HTTP)
+};
+
 struct Config {
   std::string path;  // as given
   std::string dir;   // the config file's absolute folder: relative paths resolve against it
@@ -114,6 +136,7 @@ struct Config {
   std::map<std::string, SinkConfigEntry> sinks;
   std::vector<EntityEntry> entities;
   RunConfig run;
+  ServeConfig serve;
   std::vector<std::string> plugin_dirs;
   // Notes to log once when the config is used, e.g. a relative path found
   // only at its old, current-directory-relative place (see ResolveConfigPath).

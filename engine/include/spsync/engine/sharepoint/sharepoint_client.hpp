@@ -71,6 +71,9 @@ struct ClientOptions {
   RetryPolicy retry;
   // Called before a throttle wait: (wait, HTTP status).
   std::function<void(std::chrono::milliseconds, int)> on_throttled;
+  // Called after every answer SharePoint gives (host, HTTP status), from the
+  // thread that made the request: metrics.
+  std::function<void(const std::string&, int)> on_response;
   // The tenant's request budget, shared by every client of the process
   // (none: requests are only paced by 429s).
   std::shared_ptr<RequestBudget> budget;
@@ -95,6 +98,13 @@ class SharePointClient {
   void Post(const std::string& url, const std::string& body, const std::string& what,
             const Deadline& deadline, const std::function<void(HttpResponse&)>& consume,
             std::string* reuse = nullptr);
+
+  // Any method with a JSON-light body ("" = none): PATCH, DELETE, a POST
+  // answered 201. Retried like the others (a write must be idempotent or
+  // checked by the caller).
+  void Send(const std::string& method, const std::string& url, const std::string& body,
+            const std::string& what, const Deadline& deadline,
+            const std::function<void(HttpResponse&)>& consume);
 
   // POST to GetChanges: like Post, but an answer that says the change token is
   // unusable is raised as ErrorKind::kTokenInvalid at once, not retried.
