@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -153,6 +154,47 @@ TEST_F(InitCli, DiscoverWritesARuleWhoseRunSyncsEveryListOfEveryWeb) {
   EXPECT_EQ(Count(db, "SELECT count(*) FROM sales_emea_invoices2024"), 50);
   EXPECT_EQ(Count(db, "SELECT count(*) FROM sales_emea_north_leads"), 30);
   EXPECT_EQ(Count(db, "SELECT count(*) FROM sales_customers"), emu_->ItemCount("Customers"));
+}
+
+// App-only auth as the README recommends: a certificate file typed relative
+// to the current folder, a client ID given as a ${VAR} reference (written as
+// it is, expanded to connect); the run from another folder authenticates too.
+TEST_F(InitCli, CertificateAuthWithPathsAndEnvReferences) {
+  fs::create_directories(dir_ / "certs");
+  std::string key = (dir_ / "certs" / "app.key").string();
+  std::string crt = (dir_ / "certs" / "app.crt").string();
+  ASSERT_EQ(
+      std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=app -keyout " +
+                   key + " -out " + crt + " >/dev/null 2>&1")
+                      .c_str()),
+      0);
+  {
+    std::ofstream pem(dir_ / "certs" / "app.pem");
+    pem << std::ifstream(crt).rdbuf() << std::ifstream(key).rdbuf();
+  }
+  spsync::emulator::Options o;
+  o.lists = {{"Orders", 300}};
+  o.tenant = "contoso.onmicrosoft.com";
+  o.client_id = "11111111-2222-3333-4444-555555555555";
+  o.client_cert_path = (dir_ / "certs" / "app.pem").string();
+  emu_ = std::make_unique<spsync::emulator::Emulator>(o);
+  emu_->Start();
+  const std::string env = "INIT_APP_ID=" + o.client_id;
+  auto init = Spsync("init --site " + emu_->SiteUrl() +
+                         " --tenant contoso.onmicrosoft.com --client-id '${INIT_APP_ID}' "
+                         "--certificate certs/app.pem --authority " +
+                         emu_->BaseUrl() + " --include Orders -o c.json",
+                     env, dir_.string());
+  ASSERT_EQ(init.code, 0) << init.out;
+  std::string cfg = Read(dir_ / "c.json");
+  EXPECT_NE(cfg.find(R"("type": "azure-certificate")"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find(R"("clientId": "${INIT_APP_ID}")"), std::string::npos) << cfg;
+  EXPECT_NE(cfg.find(R"("certificate": "certs/app.pem")"), std::string::npos) << cfg;
+  EXPECT_EQ(cfg.find("BEGIN"), std::string::npos) << cfg;  // the key stays in its file
+
+  auto run = Spsync("run --config " + (dir_ / "c.json").string(), env, "/");
+  ASSERT_EQ(run.code, 0) << run.out;
+  EXPECT_EQ(Count((dir_ / "c.db").string(), "SELECT count(*) FROM orders"), 300);
 }
 
 TEST_F(InitCli, SecretsNeverReachTheFile) {
