@@ -4,6 +4,7 @@
 // incremental sync that picks them up.
 #include "args.hpp"
 #include "commands.hpp"
+#include "init_site.hpp"
 #include "session_runner.hpp"
 #include "spsync/emulator/emulator.hpp"
 
@@ -107,21 +108,28 @@ int DemoCmd(const Argv& argv) {
   std::cout << "SharePoint emulator at " << sp.SiteUrl() << " with list 'Orders' ("
             << sp.ItemCount("Orders") << " items)\n";
 
-  // A config like an operator would write, kept in the demo folder.
-  std::string config_path = (dir / "spsync.json").string();
-  {
-    std::ofstream c(config_path);
-    c << "{\n  \"site\": { \"url\": \"" << sp.SiteUrl()
-      << "\", \"auth\": { \"type\": \"bearer\", \"tokenEnv\": \"SPSYNC_DEMO_TOKEN\" } },\n"
-      << "  \"sinks\": {\n    \"db\":  { \"plugin\": \"sqlite\", \"path\": \""
-      << (dir / "orders.db").string() << "\" },\n    \"csv\": { \"plugin\": \"csv\", \"dir\": \""
-      << (dir / "csv").string() << "\" }\n  },\n"
-      << "  \"entities\": [ { \"name\": \"orders\", \"list\": \"Lists/Orders\", \"sinks\": "
-         "[\"db\", \"csv\"] } ],\n"
-      << "  \"run\": { \"parallel\": 2, \"workDir\": \"" << (dir / ".spsync").string()
-      << "\" }\n}\n";
-  }
+  // The config, made as an operator would make it: `spsync init` against
+  // the site, taking the Orders list into SQLite and CSV.
   setenv("SPSYNC_DEMO_TOKEN", token.c_str(), 1);
+  std::string config_path = (dir / "spsync.json").string();
+  std::cout << "\n0. spsync init --site " << sp.SiteUrl()
+            << " --token-env SPSYNC_DEMO_TOKEN --include Orders --sink sqlite:"
+            << (dir / "orders.db").string() << " --sink csv:" << (dir / "csv").string() << " -o "
+            << config_path << " --force\n";
+  InitOptions init;
+  init.config.site_name = SiteNameFor(sp.SiteUrl());
+  init.config.site_url = sp.SiteUrl();
+  init.config.auth.type = "bearer";
+  init.config.auth.token_env = "SPSYNC_DEMO_TOKEN";
+  init.connect_auth = init.config.auth;
+  init.config.rule.include = {"Orders"};
+  for (const auto& spec :
+       {"sqlite:" + (dir / "orders.db").string(), "csv:" + (dir / "csv").string()})
+    init.config.sinks.push_back(ParseSinkSpec(spec, dir, init.config.sinks));
+  init.output = config_path;
+  init.force = true;  // a second demo in the same folder starts from a fresh config
+  init.plugin_dirs = args.All("--plugin-dir");
+  if (int rc = InitSite(init, std::cout); rc != kExitOk) return rc;
   Runtime rt = MakeRuntime(engine::LoadConfig(config_path), args.All("--plugin-dir"));
   engine::Deadline unlimited;
   RunRequest req;

@@ -11,38 +11,37 @@
 
 namespace spsync::cli {
 
-int ValidateCmd(const Argv& argv) {
-  Args args(argv, {"--config", "--plugin-dir"}, {"--connect"});
-  SetupLogging("text", false);
-  Runtime rt = MakeRuntime(engine::LoadConfig(args.Require("--config")), args.All("--plugin-dir"));
+int ValidateConfigFile(const std::string& path, const std::vector<std::string>& plugin_dirs,
+                       bool connect, std::ostream& out) {
+  Runtime rt = MakeRuntime(engine::LoadConfig(path), plugin_dirs);
   int problems = 0;
   for (const auto& [name, entry] : rt.config.sinks) {
     try {
       auto plugin = rt.finder->Load(entry.plugin);
       auto errors = plugins::ValidateOptions(*plugin, entry.options);
-      for (const auto& err : errors) std::cout << "sinks." << name << ": " << err << "\n";
+      for (const auto& err : errors) out << "sinks." << name << ": " << err << "\n";
       problems += static_cast<int>(errors.size());
       if (errors.empty()) {
-        std::cout << "sinks." << name << ": ok (" << plugin->info().name << " "
-                  << plugin->info().version << ", " << plugin->file().string() << ")\n";
-        if (args.Has("--connect")) {
+        out << "sinks." << name << ": ok (" << plugin->info().name << " " << plugin->info().version
+            << ", " << plugin->file().string() << ")\n";
+        if (connect) {
           auto sink = plugin->Open(entry.options);
           auto r = sink->Check();
           if (!r.ok()) {
-            std::cout << "sinks." << name << ": check failed: " << r.message << "\n";
+            out << "sinks." << name << ": check failed: " << r.message << "\n";
             problems++;
           }
         }
       }
     } catch (const std::exception& ex) {
-      std::cout << "sinks." << name << ": " << ex.what() << "\n";
+      out << "sinks." << name << ": " << ex.what() << "\n";
       problems++;
     }
   }
   for (const auto& [name, site] : rt.config.sites)
-    std::cout << site.where << ": " << site.url << " (auth " << site.auth.type << ", "
-              << site.discover.size() << " discovery rule(s))\n";
-  if (args.Has("--connect")) {
+    out << site.where << ": " << site.url << " (auth " << site.auth.type << ", "
+        << site.discover.size() << " discovery rule(s))\n";
+  if (connect) {
     engine::Deadline deadline(std::chrono::seconds(120));
     // What the discovery rules find now (nothing is written to the work dir).
     bool rules = false;
@@ -50,7 +49,7 @@ int ValidateCmd(const Argv& argv) {
     if (rules) {
       Estate estate = ReadEstate(rt, deadline, /*dry=*/true);
       for (const auto& [site, error] : estate.failed_sites) {
-        std::cout << "sites." << site << ": cannot read its lists: " << error << "\n";
+        out << "sites." << site << ": cannot read its lists: " << error << "\n";
         problems++;
       }
       std::map<std::string, int> found;
@@ -58,22 +57,28 @@ int ValidateCmd(const Argv& argv) {
         if (e.discovered) found[e.site]++;
       for (const auto& [name, site] : rt.config.sites)
         if (!site.discover.empty())
-          std::cout << site.where << ".discover: " << found[name] << " list(s) found\n";
+          out << site.where << ".discover: " << found[name] << " list(s) found\n";
     }
     for (const auto& e : rt.config.entities) {
       try {
         auto list = rt.Client(e.site, e.web_url)->GetList(e.entity.list, deadline);
-        std::cout << "entities." << e.entity.name << ": ok (list '" << list.title << "', "
-                  << list.item_count << " items)\n";
+        out << "entities." << e.entity.name << ": ok (list '" << list.title << "', "
+            << list.item_count << " items)\n";
       } catch (const std::exception& ex) {
-        std::cout << "entities." << e.entity.name << ": " << ex.what() << "\n";
+        out << "entities." << e.entity.name << ": " << ex.what() << "\n";
         problems++;
       }
     }
   }
-  std::cout << (problems == 0 ? "config is valid\n"
-                              : std::to_string(problems) + " problem(s) found\n");
+  out << (problems == 0 ? "config is valid\n" : std::to_string(problems) + " problem(s) found\n");
   return problems == 0 ? kExitOk : kExitUsage;
+}
+
+int ValidateCmd(const Argv& argv) {
+  Args args(argv, {"--config", "--plugin-dir"}, {"--connect"});
+  SetupLogging("text", false);
+  return ValidateConfigFile(args.Require("--config"), args.All("--plugin-dir"),
+                            args.Has("--connect"), std::cout);
 }
 
 }  // namespace spsync::cli

@@ -2,6 +2,7 @@
 // the process exit code (see kExit*).
 #pragma once
 
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,13 @@ int SnapshotCmd(const Argv& args);
 int SinksCmd(const Argv& args);
 int DemoCmd(const Argv& args);
 int ServeCmd(const Argv& args);
+int InitCmd(const Argv& args);
+
+// What `spsync validate` does, for `init` to check what it wrote: prints one
+// line per sink and site and a verdict to `out`; returns kExitOk or
+// kExitUsage. Throws engine::ConfigError for a config that does not parse.
+int ValidateConfigFile(const std::string& path, const std::vector<std::string>& plugin_dirs,
+                       bool connect, std::ostream& out);
 
 // Help text of a command ("" for the top level).
 std::string HelpText(const std::string& command);

@@ -10,6 +10,7 @@ const char* kTop =
 Usage: spsync <command> [options]        spsync <command> --help   for details and an example
 
 Commands:
+  init      write a starter config from a site: its lists as entities, or a discovery rule
   run       sync the entities of a config into their sinks (full, then incremental)
   serve     keep every pair in sync as a daemon: list webhooks, polling, health, metrics
   status    show the sync state of every (entity, sink) pair
@@ -137,6 +138,61 @@ Example:
   spsync sinks --plugin-dir ./build/my-sink
 )";
 
+const char* kInit =
+    R"(Usage: spsync init --site URL [auth options] [--sink KIND:WHERE]... [--discover]
+                   [--include GLOB]... [--exclude GLOB]... [--template list|library|N]...
+                   [-o FILE] [--force] [--site-name NAME] [--plugin-dir DIR]...
+
+Connects to the site, lists its lists, and writes a working starter config: the site with the
+auth given, one entity per list with its visible fields as `select` (or, with --discover, a
+discovery rule that also takes the subwebs' lists and the lists added later), the sinks, and a
+run block (workDir .spsync next to the config, parallel 4, timeout 10m). Then it checks the
+file as `spsync validate` does. It takes generic lists (BaseTemplate 100) that are neither
+hidden nor system lists, and says what it skipped and why.
+
+  --site URL            the site, e.g. https://contoso.sharepoint.com/sites/sales
+  --sink KIND:WHERE     sqlite:PATH, csv:DIR, kafka:BROKERS, s3:s3://BUCKET/PREFIX or
+                        s3:http(s)://HOST:PORT/BUCKET/PREFIX (repeatable; default
+                        sqlite:<FILE's name>.db next to the config); S3 credentials are
+                        written as ${AWS_ACCESS_KEY_ID} and ${AWS_SECRET_ACCESS_KEY}
+  --discover            a discovery rule (with subwebs) instead of one entity per list
+  --include GLOB        only lists whose title matches (* and ?; repeatable; default *)
+  --exclude GLOB        not these lists (repeatable)
+  --template T          list (default), library, or a BaseTemplate number (repeatable)
+  -o, --output FILE     the config to write (default: spsync.json in the current folder);
+                        an existing file is left alone unless --force is given
+  --site-name NAME      the site's key under `sites` (default: the URL's last segment); it
+                        begins the names of discovered entities
+
+Auth (the type follows from the options when --auth is left out; default none):
+  --auth TYPE                    bearer, azure-certificate, managed-identity or none
+  --token-env NAME               bearer: the environment variable holding the token
+  --token-file FILE              bearer: a file holding the token
+  --tenant T --client-id ID --certificate PEM [--private-key PEM]
+  [--private-key-password-env NAME] [--authority URL] [--algorithm RS256|PS256]
+                                 azure-certificate (an app registration with a certificate)
+  --client-id ID                 managed-identity: a user-assigned identity
+  --resource URL                 the token audience (default: the site's scheme and host)
+Secrets never reach the file: it holds the NAMES of environment variables (`tokenEnv`,
+`${NAME}`), and options that would take a secret as a value (--token, --client-secret,
+--private-key-password) are refused. A ${NAME} typed in a value (--client-id '${APP_ID}') is
+written as it is and expanded when the config is read.
+
+Paths on the command line are relative to the current folder, as in any command; the config
+holds them relative to its own folder when they lie under it, else absolute (relative paths
+in a config are relative to the config's folder: see `spsync run --help`).
+
+Exit codes: 0 written and valid; 1 the site could not be read or has no list to take;
+2 usage error, the output exists (without --force), or the written config fails the checks.
+
+Examples:
+  export SP_TOKEN=...
+  spsync init --site https://contoso.sharepoint.com/sites/sales --token-env SP_TOKEN \
+              --sink sqlite:data/sales.db -o sales.json
+  spsync init --site https://contoso.sharepoint.com/sites/hr --tenant contoso.onmicrosoft.com \
+              --client-id 1b2c... --certificate spsync.pem --discover -o hr.json
+)";
+
 const char* kDemo = R"(Usage: spsync demo [--items 100000] [--dir ./spsync-demo]
 
 Starts a SharePoint emulator in-process with a list of --items items, syncs it into SQLite and
@@ -189,6 +245,7 @@ std::string HelpText(const std::string& command) {
   if (command == "snapshot") return kSnapshot;
   if (command == "sinks") return kSinks;
   if (command == "demo") return kDemo;
+  if (command == "init") return kInit;
   return kTop;
 }
 
