@@ -58,6 +58,7 @@ DEV_ONLY = {
     "libgmock-dev": "tests",
     "libbenchmark-dev": "benchmarks (SPSYNC_BUILD_BENCH=OFF in the image)",
     "g++-mingw-w64-x86-64": "a test that builds a Windows sink DLL with the SDK",
+    "prometheus": "promtool checks the metrics exposition; a Prometheus server scrapes serve in a test",
 }
 
 problems = []
