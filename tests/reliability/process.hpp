@@ -91,6 +91,10 @@ class Child {
       std::this_thread::sleep_for(std::min(left, std::chrono::microseconds(500)));
     }
   }
+  // Sends `sig` (SIGTERM, say) if still running.
+  void Signal(int sig) {
+    if (!done_) kill(pid_, sig);
+  }
   // SIGKILL now (if still running) and reap.
   Exit Kill() {
     if (!done_) kill(pid_, SIGKILL);
