@@ -124,7 +124,7 @@ struct ServeConfig {
   // and resumes after the sessions waiting behind it.
   std::chrono::seconds session_budget{5 * 60};
   std::chrono::seconds subscription_check_every{60 * 60};
-  int subscription_days = 180;                   // asked lifetime (SharePoint allows 180 days)
+  int subscription_days = 180;                    // asked lifetime (SharePoint allows 180 days)
   std::chrono::seconds renew_before{60 * 86400};  // renewed when less than this is left
   std::string tls_certificate, tls_key;           // PEM files; both or neither (plain HTTP)
 };
