@@ -9,6 +9,7 @@
 #include "http/faults.hpp"
 #include "http/server.hpp"
 #include "impl.hpp"
+#include "model/webhook_hub.hpp"
 #include "odata/format.hpp"
 #include "odata/item_body.hpp"
 #include "rest_error.hpp"
@@ -29,9 +30,11 @@ Emulator::~Emulator() {
 void Emulator::Start() {
   if (impl_->server) return;
   impl_->server = StartServer(*impl_);
+  impl_->webhooks->Start();
 }
 
 void Emulator::Stop() {
+  impl_->webhooks->Stop();
   if (!impl_->server) return;
   impl_->server->stopAll(true);
   impl_->server.reset();
@@ -249,6 +252,35 @@ void Emulator::SetLatency(LatencySpec spec) {
 
 void Emulator::SetBudget(BudgetSpec spec) {
   impl_->budget->Set(spec);
+}
+
+std::vector<SubscriptionInfo> Emulator::Subscriptions(const ListRef& list) const {
+  std::string list_id;
+  {
+    std::shared_lock lock(impl_->mu);
+    list_id = impl_->Require(list).id();
+  }
+  std::vector<SubscriptionInfo> out;
+  for (auto& s : impl_->webhooks->ForList(list_id))
+    out.push_back({s.id, s.list_id, s.notification_url, s.client_state,
+                   std::chrono::system_clock::time_point(std::chrono::seconds(s.expiration))});
+  return out;
+}
+
+void Emulator::RemoveSubscription(std::string_view id) {
+  impl_->webhooks->Remove("", id);
+}
+
+void Emulator::SetWebhooks(WebhookSpec spec) {
+  impl_->webhooks->SetSpec(spec);
+}
+
+WebhookStats Emulator::GetWebhookStats() const {
+  return impl_->webhooks->stats();
+}
+
+void Emulator::DeliverWebhooksNow() {
+  impl_->webhooks->DeliverNow();
 }
 
 }  // namespace spsync::emulator

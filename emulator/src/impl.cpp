@@ -11,6 +11,7 @@
 #include "http/cost_model.hpp"
 #include "http/faults.hpp"
 #include "impl.hpp"
+#include "model/webhook_hub.hpp"
 #include "rest_error.hpp"
 #include "util.hpp"
 
@@ -52,6 +53,8 @@ Emulator::Impl::Impl(Options o) : opt(std::move(o)), log(opt.seed) {
   latency->Set(opt.latency);
   budget = std::make_unique<detail::ResourceBudget>();
   budget->Set(opt.budget);
+  webhooks = std::make_unique<detail::WebhookHub>(opt.webhooks, auth->TenantId(),
+                                                  [this] { return NowUnix(); });
 }
 
 Emulator::Impl::~Impl() = default;
@@ -136,6 +139,7 @@ detail::ChangeOrigin OriginOf(const ListState& list) {
 void Emulator::Impl::RecordItem(const ListState& list, int type, int64_t id) {
   log.Record(OriginOf(list), detail::ChangeObject::kItem, type, id, list.ChangeUniqueId(id),
              detail::UnixToTicks(NowUnix()));
+  webhooks->OnItemChange(list.id());  // every item change notifies the list's subscribers
 }
 
 void Emulator::Impl::RecordField(const ListState& list, int type, const std::string& field_id) {

@@ -5,8 +5,8 @@
 //
 // Thread-safety: `mu` guards every web's lists, generations, log, retired_lists,
 // recycle_bin and recycle_counter (shared for reads, exclusive for writes);
-// the counters and clock_offset are atomics; faults, latency, budget and auth
-// lock themselves; the site tree (sites, webs_by_url, primary) and the rest is set
+// the counters and clock_offset are atomics; faults, latency, budget, auth and
+// webhooks lock themselves; the site tree (sites, webs_by_url, primary) and the rest is set
 // before the server starts and read-only afterwards.
 #pragma once
 
@@ -37,6 +37,7 @@ class Authenticator;   // http/auth.hpp
 class FaultEngine;     // http/faults.hpp
 class LatencyModel;    // http/cost_model.hpp
 class ResourceBudget;  // http/cost_model.hpp
+class WebhookHub;      // model/webhook_hub.hpp
 
 // One row of a site collection's recycle bin: a recycled item, or a whole
 // list (kept alive here, so lookups into it stay valid until it comes back).
@@ -72,6 +73,7 @@ struct Emulator::Impl {
   std::unique_ptr<detail::LatencyModel> latency;
   std::unique_ptr<detail::ResourceBudget> budget;
   std::unique_ptr<detail::Authenticator> auth;
+  std::unique_ptr<detail::WebhookHub> webhooks;  // locks itself; RecordItem feeds it
   std::unique_ptr<Poco::Net::HTTPServer> server;
   uint16_t bound_port = 0;
 

@@ -1,4 +1,5 @@
 // spsync-emulator: a local SharePoint Online for the demo, tests and benchmarks.
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
@@ -25,6 +26,7 @@ const char* kUsage =
     "                       [--threads 64] [--latency 300ms+0.2ms]\n"
     "                       [--budget ru=1250,read=2,write=2,charge-throttled=1]\n"
     "                       [--throttle rate=50,burst=100]\n"
+    "                       [--webhook-interval 60s] [--webhook-retry-interval 5m]\n"
     "                       [--faults 429:0.1,503:0.05,500:0.01,reset:0.02,truncate:0.02,\n"
     "                                 html:0.01,slow:0.01,retry-after:2,slow-ms:1500,seed:1]\n";
 
@@ -34,6 +36,18 @@ int64_t ParseInt(const std::string& s, const char* what) {
   if (s.empty() || *end || v < 0)
     throw std::invalid_argument(std::string("invalid ") + what + ": " + s);
   return v;
+}
+
+// "1500ms", "1s", "5m": a webhook timing.
+std::chrono::milliseconds ParseDuration(const std::string& s, const char* what) {
+  char* end = nullptr;
+  double v = std::strtod(s.c_str(), &end);
+  const std::string unit = end ? end : "";
+  const double scale = unit == "ms" ? 1 : unit == "s" ? 1000 : unit == "m" ? 60000 : -1;
+  if (s.empty() || end == s.c_str() || scale < 0 || v < 0)
+    throw std::invalid_argument(std::string("invalid ") + what +
+                                " (want e.g. 500ms, 1s, 5m): " + s);
+  return std::chrono::milliseconds(static_cast<int64_t>(v * scale));
 }
 
 // "[/web/url:]rest": the web a --field or --indexed spec names, if any.
@@ -178,6 +192,10 @@ int main(int argc, char** argv) {
         ParseBudget(value(), o.budget);
       else if (a == "--throttle")
         ParseThrottle(value(), o.faults);
+      else if (a == "--webhook-interval")
+        o.webhooks.delivery_interval = ParseDuration(value(), "--webhook-interval");
+      else if (a == "--webhook-retry-interval")
+        o.webhooks.retry_interval = ParseDuration(value(), "--webhook-retry-interval");
       else if (a == "--faults")
         ParseFaults(value(), o.faults);
       else if (a == "--help" || a == "-h") {

@@ -131,7 +131,7 @@ Reply Serve(Emulator::Impl& impl, WebState& web, const RouteTable::Match& match,
     std::unique_lock<std::shared_mutex> write_lock(impl.mu, std::defer_lock);
     if (route.access == Access::kShared) read_lock.lock();
     if (route.access == Access::kExclusive) write_lock.lock();
-    ListState* list = match.captures.list.by == ListAddress::kNone
+    ListState* list = match.captures.list.by == ListAddress::kNone || route.access == Access::kNone
                           ? nullptr
                           : &ResolveList(impl, web, match.captures.list);
     Call call{impl, req, q, match.captures, web, list};

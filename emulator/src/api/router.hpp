@@ -35,7 +35,10 @@ struct Captures {
 };
 
 // How a handler uses the shared state; the router takes Impl::mu accordingly
-// (and resolves {list} under it) before the handler runs.
+// (and resolves {list} under it) before the handler runs. With kNone the
+// handler takes Impl::mu itself, and resolves {list} itself (Call::list is
+// nullptr): for handlers that wait on something else, such as the webhook
+// validation handshake, without holding the lock.
 enum class Access { kNone, kShared, kExclusive };
 
 // Everything a handler gets. `web` is the web the URL names ({web}/_api/...),

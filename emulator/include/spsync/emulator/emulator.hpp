@@ -161,6 +161,35 @@ struct BudgetSpec {
 void ParseLatency(std::string_view text, LatencySpec& spec);
 void ParseBudget(std::string_view text, BudgetSpec& spec);
 
+// List webhooks (sharepoint-rest.md section 9; emulator/README.md "Webhooks").
+// Changes are queued per subscription and POSTed to the notification URLs
+// every delivery_interval; a POST not answered 2xx within answer_timeout
+// fails and is retried every retry_interval, at most max_retries times, then
+// dropped.
+struct WebhookSpec {
+  std::chrono::milliseconds delivery_interval{60000};  // SharePoint: about a minute
+  std::chrono::milliseconds retry_interval{300000};    // SharePoint: 5 minutes
+  int max_retries = 5;                                 // SharePoint: 5
+  std::chrono::milliseconds validation_timeout{5000};  // the handshake's deadline during create
+  std::chrono::milliseconds answer_timeout{5000};      // a notification POST's deadline
+};
+
+// A subscription as SharePoint holds it (expiration on the emulator's clock).
+struct SubscriptionInfo {
+  std::string id, list_id, notification_url, client_state;
+  std::chrono::system_clock::time_point expiration;
+};
+
+// What the webhook machinery did since start.
+struct WebhookStats {
+  uint64_t validations = 0;          // handshakes answered correctly (create, PATCH of the URL)
+  uint64_t validation_failures = 0;  // handshakes that failed (wrong answer, timeout, refused)
+  uint64_t deliveries = 0;           // notification POSTs answered 2xx
+  uint64_t delivery_failures = 0;    // notification POSTs that failed (each attempt)
+  uint64_t dropped = 0;              // notifications given up after max_retries retries
+  uint64_t notifications = 0;        // entries in the bodies of successful deliveries
+};
+
 struct Options {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
@@ -189,6 +218,7 @@ struct Options {
   FaultSpec faults;  // injected faults, and the older requests-per-second bucket
   LatencySpec latency;
   BudgetSpec budget;
+  WebhookSpec webhooks;
 };
 
 struct Stats {
@@ -260,6 +290,18 @@ class Emulator {  // thread-safe; the server runs on its own threads
   // POST /_emulator/latency, POST /_emulator/budget). A new budget starts full.
   void SetLatency(LatencySpec spec);
   void SetBudget(BudgetSpec spec);
+
+  // List webhooks. Subscriptions lists the list's live (unexpired)
+  // subscriptions; RemoveSubscription forgets one as SharePoint sometimes
+  // does (no-op for an unknown id); SetWebhooks changes the timings at run
+  // time (the next delivery is one new interval away); DeliverWebhooksNow
+  // POSTs the queued changes now and returns when those POSTs are answered
+  // (retries keep their schedule).
+  std::vector<SubscriptionInfo> Subscriptions(const ListRef& list) const;
+  void RemoveSubscription(std::string_view id);
+  void SetWebhooks(WebhookSpec spec);
+  WebhookStats GetWebhookStats() const;
+  void DeliverWebhooksNow();
 
   struct Impl;
 
