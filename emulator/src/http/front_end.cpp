@@ -19,6 +19,7 @@
 #include "http/auth.hpp"
 #include "http/cost_model.hpp"
 #include "http/faults.hpp"
+#include "model/webhook_hub.hpp"
 #include "util.hpp"
 
 namespace spsync::emulator {
@@ -175,6 +176,17 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
       for (auto& c : impl_.counts) c = 0;
       impl_.total = impl_.throttled = impl_.faulted = 0;
       impl_.budget->ResetCounters();
+      r.status = 204;
+    } else if (IEquals(path, "/_emulator/webhooks") && method == "GET") {
+      WebhookStats w = impl_.webhooks->stats();
+      r.body = "{\"validations\":" + std::to_string(w.validations) +
+               ",\"validation_failures\":" + std::to_string(w.validation_failures) +
+               ",\"deliveries\":" + std::to_string(w.deliveries) +
+               ",\"delivery_failures\":" + std::to_string(w.delivery_failures) +
+               ",\"dropped\":" + std::to_string(w.dropped) +
+               ",\"notifications\":" + std::to_string(w.notifications) + "}";
+    } else if (IEquals(path, "/_emulator/webhooks/deliver") && method == "POST") {
+      impl_.webhooks->DeliverNow();  // the queued changes, now (DeliverWebhooksNow)
       r.status = 204;
     } else if (IEquals(path, "/_emulator/latency") || IEquals(path, "/_emulator/budget")) {
       r = CostControl(impl_, IEquals(path, "/_emulator/latency"), method, body);
