@@ -96,11 +96,13 @@ std::unique_ptr<emulator::Emulator> StartEmulator(int64_t items, uint64_t seed) 
   return emu;
 }
 
-std::unique_ptr<engine::SharePointClient> MakeClient(const std::string& site_url) {
+std::unique_ptr<engine::SharePointClient> MakeClient(
+    const std::string& site_url, std::shared_ptr<engine::RequestBudget> budget) {
   engine::HttpOptions http;
   http.gzip = GzipMode();
   engine::ClientOptions opts;
   opts.site_url = site_url;
+  opts.budget = std::move(budget);
   return std::make_unique<engine::SharePointClient>(
       opts, std::make_shared<engine::HttpClient>(http), engine::NoCredentials(),
       std::make_shared<engine::ThrottleGate>());
@@ -133,9 +135,11 @@ std::unique_ptr<engine::Sink> OpenSink(
 }
 
 engine::SessionResult RunSession(engine::SharePointClient& client, engine::Sink& sink,
-                                 engine::SessionOptions options, engine::SessionEvents events) {
+                                 engine::SessionOptions options, engine::SessionEvents events,
+                                 const engine::EntityConfig* entity) {
   if (options.sink_name.empty()) options.sink_name = sink.info().name;
-  engine::SyncSession session(client, sink, Entity(), options, std::move(events));
+  engine::SyncSession session(client, sink, entity != nullptr ? *entity : Entity(), options,
+                              std::move(events));
   engine::SessionResult r = session.Run(engine::Deadline());
   if (r.outcome != engine::Outcome::kComplete)
     throw std::runtime_error(std::string("session ") + engine::OutcomeName(r.outcome) + ": " +
@@ -336,7 +340,7 @@ std::string Summary::Format() const {
   auto pad = [](const std::string& s, size_t w) {
     return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
   };
-  std::string out = "\nspsync-bench summary (targets of issue 9)";
+  std::string out = "\nspsync-bench summary (targets of issues 9 and 15)";
   if (SmokeMode()) out += " -- SMOKE MODE: tiny lists, figures are not meaningful";
   out += "\n" + pad("target", w1) + " | " + pad("measured", w2) + " | result\n";
   out += std::string(w1, '-') + "-+-" + std::string(w2, '-') + "-+-------\n";

@@ -42,7 +42,10 @@ void RemoveTree(const std::string& path);
 constexpr const char* kList = "Big";
 
 std::unique_ptr<emulator::Emulator> StartEmulator(int64_t items, uint64_t seed = 42);
-std::unique_ptr<engine::SharePointClient> MakeClient(const std::string& site_url);
+// `budget`: the tenant's request budget the client spends before each
+// request (none: unpaced, as without run.ruPerMinute).
+std::unique_ptr<engine::SharePointClient> MakeClient(
+    const std::string& site_url, std::shared_ptr<engine::RequestBudget> budget = nullptr);
 engine::EntityConfig Entity();
 // The columns the benchmarks sync (EntityConfig.select).
 const std::vector<std::string>& SelectedFields();
@@ -51,10 +54,12 @@ const std::vector<std::string>& SelectedFields();
 std::unique_ptr<engine::Sink> OpenSink(const std::string& name,
                                        const std::vector<std::pair<std::string, std::string>>& cfg);
 
-// Runs one session; throws std::runtime_error if it does not complete.
+// Runs one session of `entity` (default: Entity()); throws
+// std::runtime_error if it does not complete.
 engine::SessionResult RunSession(engine::SharePointClient& client, engine::Sink& sink,
                                  engine::SessionOptions options = {},
-                                 engine::SessionEvents events = {});
+                                 engine::SessionEvents events = {},
+                                 const engine::EntityConfig* entity = nullptr);
 
 // The engine's schema for the list, built the way the session builds it.
 std::unique_ptr<engine::EntitySchema> BuildSchema(engine::SharePointClient& client,
