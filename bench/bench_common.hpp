@@ -13,7 +13,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -68,6 +70,27 @@ std::unique_ptr<engine::EntitySchema> BuildSchema(engine::SharePointClient& clie
 std::string FirstItemsUrl(engine::SharePointClient& client, const std::string& list_id,
                           const engine::EntitySchema& schema, int top = 5000);
 
+// The streams a full sync actually ran: the threads, other than the one that
+// installed it (the session's), that requested item pages. Install() wraps
+// events->page_requested (keeping what was there). Thread-safe.
+class StreamCounter {
+ public:
+  void Install(engine::SessionEvents* events);
+  int streams() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::thread::id> readers_;
+  std::thread::id session_;
+};
+
+// The item pages a single stream reads, in order: the first page, then each
+// page's next link. The raw baselines read these; the engine's own URLs
+// overlap at range boundaries when it reads ranges in parallel.
+std::vector<std::string> SingleStreamUrls(engine::SharePointClient& client,
+                                          const std::string& list_id,
+                                          const engine::EntitySchema& schema);
+
 // Peak resident set of this process (VmHWM), MiB.
 double PeakRssMb();
 
@@ -79,6 +102,7 @@ struct ChildResult {
   int64_t upserted = 0, deleted = 0;
   double peak_rss_mb = 0;
   std::string outcome;
+  int streams = 0;  // threads that read item pages (StreamCounter)
 };
 ChildResult RunSyncInChild(const std::string& site_url, const std::string& sink,
                            const std::string& path, bool force_full, bool reconcile);

@@ -24,10 +24,8 @@
 #include <functional>
 #include <map>
 #include <mutex>
-#include <set>
 #include <stdexcept>
 #include <string_view>
-#include <thread>
 #include <vector>
 
 namespace spsync::bench {
@@ -142,15 +140,9 @@ SyncRun SyncOnce(emulator::Emulator& emu, const std::string& dir, int streams,
   auto client = MakeClient(emu.SiteUrl(), budget);
   engine::EntityConfig entity = Entity();
   entity.streams = streams;
-  std::mutex mu;
-  std::set<std::thread::id> readers;
-  const auto session_thread = std::this_thread::get_id();
   engine::SessionEvents events;
-  events.page_requested = [&](const std::string& url) {
-    if (url.find("/items?") == std::string::npos) return;
-    std::lock_guard lock(mu);
-    if (std::this_thread::get_id() != session_thread) readers.insert(std::this_thread::get_id());
-  };
+  StreamCounter readers;
+  readers.Install(&events);
   SyncRun run;
   emu.ResetStats();
   {
@@ -160,7 +152,7 @@ SyncRun SyncOnce(emulator::Emulator& emu, const std::string& dir, int streams,
     run.seconds = std::chrono::duration<double>(Clock::now() - t0).count();
   }
   run.server = emu.GetStats();
-  run.streams_seen = static_cast<int>(readers.size());
+  run.streams_seen = readers.streams();
   // The budget's key is the site's host:port (SharePointClient's host key).
   if (budget)
     run.budget_wait_s = budget->Stats("127.0.0.1:" + std::to_string(emu.port())).waited_seconds;
