@@ -381,7 +381,7 @@ std::string Summary::Format() const {
   auto pad = [](const std::string& s, size_t w) {
     return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
   };
-  std::string out = "\nspsync-bench summary (targets of issues 9 and 15)";
+  std::string out = "\nspsync-bench summary (targets of issues 9, 13 and 15)";
   if (SmokeMode()) out += " -- SMOKE MODE: tiny lists, figures are not meaningful";
   out += "\n" + pad("target", w1) + " | " + pad("measured", w2) + " | result\n";
   out += std::string(w1, '-') + "-+-" + std::string(w2, '-') + "-+-------\n";
