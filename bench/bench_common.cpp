@@ -2,6 +2,7 @@
 
 #include <spsync/engine/sharepoint/credentials.hpp>
 #include <spsync/engine/sharepoint/http_client.hpp>
+#include <spsync/engine/sharepoint/item_page.hpp>
 #include <spsync/engine/sharepoint/schema.hpp>
 #include <spsync/plugins/loaded_plugin.hpp>
 #include <spsync/plugins/plugin_finder.hpp>
@@ -96,11 +97,13 @@ std::unique_ptr<emulator::Emulator> StartEmulator(int64_t items, uint64_t seed) 
   return emu;
 }
 
-std::unique_ptr<engine::SharePointClient> MakeClient(const std::string& site_url) {
+std::unique_ptr<engine::SharePointClient> MakeClient(
+    const std::string& site_url, std::shared_ptr<engine::RequestBudget> budget) {
   engine::HttpOptions http;
   http.gzip = GzipMode();
   engine::ClientOptions opts;
   opts.site_url = site_url;
+  opts.budget = std::move(budget);
   return std::make_unique<engine::SharePointClient>(
       opts, std::make_shared<engine::HttpClient>(http), engine::NoCredentials(),
       std::make_shared<engine::ThrottleGate>());
@@ -133,9 +136,11 @@ std::unique_ptr<engine::Sink> OpenSink(
 }
 
 engine::SessionResult RunSession(engine::SharePointClient& client, engine::Sink& sink,
-                                 engine::SessionOptions options, engine::SessionEvents events) {
+                                 engine::SessionOptions options, engine::SessionEvents events,
+                                 const engine::EntityConfig* entity) {
   if (options.sink_name.empty()) options.sink_name = sink.info().name;
-  engine::SyncSession session(client, sink, Entity(), options, std::move(events));
+  engine::SyncSession session(client, sink, entity != nullptr ? *entity : Entity(), options,
+                              std::move(events));
   engine::SessionResult r = session.Run(engine::Deadline());
   if (r.outcome != engine::Outcome::kComplete)
     throw std::runtime_error(std::string("session ") + engine::OutcomeName(r.outcome) + ": " +
@@ -167,6 +172,44 @@ std::string FirstItemsUrl(engine::SharePointClient& client, const std::string& l
   return client.ListApi(list_id) +
          "/items?%24select=" + engine::EncodeQueryValue(schema.SelectClause()) +
          "&%24orderby=ID&%24top=" + std::to_string(top);
+}
+
+void StreamCounter::Install(engine::SessionEvents* events) {
+  session_ = std::this_thread::get_id();
+  events->page_requested = [this,
+                            next = std::move(events->page_requested)](const std::string& url) {
+    if (url.find("/items?") != std::string::npos && std::this_thread::get_id() != session_) {
+      std::lock_guard lock(mu_);
+      readers_.insert(std::this_thread::get_id());
+    }
+    if (next) next(url);
+  };
+}
+
+int StreamCounter::streams() const {
+  std::lock_guard lock(mu_);
+  return static_cast<int>(readers_.size());
+}
+
+std::vector<std::string> SingleStreamUrls(engine::SharePointClient& client,
+                                          const std::string& list_id,
+                                          const engine::EntitySchema& schema) {
+  engine::ItemPageParser parser(schema);
+  engine::ItemPage page;
+  engine::Deadline deadline;
+  std::vector<std::string> urls;
+  for (std::string url = FirstItemsUrl(client, list_id, schema); !url.empty();
+       url = page.next_link) {
+    urls.push_back(url);
+    client.Get(
+        url, "reading items", deadline,
+        [&](engine::HttpResponse& r) {
+          page.body.swap(r.body);
+          parser.Parse(&page, SPSYNC_CHANGE_FULL_SYNC);
+        },
+        &page.body);
+  }
+  return urls;
 }
 
 double PeakRssMb() {
@@ -235,7 +278,7 @@ ChildResult RunSyncInChild(const std::string& site_url, const std::string& sink,
   ChildResult r;
   std::istringstream in(out);
   in >> r.elapsed_ms >> r.requests >> r.bytes >> r.upserted >> r.deleted >> r.peak_rss_mb >>
-      r.outcome;
+      r.outcome >> r.streams;
   if (!in) throw std::runtime_error("child sync printed '" + out + "'");
   return r;
 }
@@ -259,6 +302,8 @@ int ChildMain(int argc, char** argv) {
     auto sink = OpenSink(sink_name, cfg);
     auto t0 = std::chrono::steady_clock::now();
     engine::SessionEvents ev;
+    StreamCounter streams;
+    streams.Install(&ev);
     // SPSYNC_BENCH_RSS_TRACE=1: log each page where the peak RSS grows.
     if (std::getenv("SPSYNC_BENCH_RSS_TRACE") != nullptr) {
       ev.page_applied = [last = 0.0, page = 0](int64_t, int64_t) mutable {
@@ -275,7 +320,7 @@ int ChildMain(int argc, char** argv) {
     std::ostringstream o;
     o << ms << ' ' << client->stats().requests.load() << ' ' << client->stats().bytes.load() << ' '
       << r.upserted << ' ' << r.deleted << ' ' << PeakRssMb() << ' '
-      << engine::OutcomeName(r.outcome) << '\n';
+      << engine::OutcomeName(r.outcome) << ' ' << streams.streams() << '\n';
     report = o.str();
   } catch (const std::exception& e) {
     report = std::string("error: ") + e.what() + "\n";
@@ -336,7 +381,7 @@ std::string Summary::Format() const {
   auto pad = [](const std::string& s, size_t w) {
     return s + std::string(w > s.size() ? w - s.size() : 0, ' ');
   };
-  std::string out = "\nspsync-bench summary (targets of issue 9)";
+  std::string out = "\nspsync-bench summary (targets of issues 9, 13 and 15)";
   if (SmokeMode()) out += " -- SMOKE MODE: tiny lists, figures are not meaningful";
   out += "\n" + pad("target", w1) + " | " + pad("measured", w2) + " | result\n";
   out += std::string(w1, '-') + "-+-" + std::string(w2, '-') + "-+-------\n";

@@ -13,7 +13,9 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <set>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -42,7 +44,10 @@ void RemoveTree(const std::string& path);
 constexpr const char* kList = "Big";
 
 std::unique_ptr<emulator::Emulator> StartEmulator(int64_t items, uint64_t seed = 42);
-std::unique_ptr<engine::SharePointClient> MakeClient(const std::string& site_url);
+// `budget`: the tenant's request budget the client spends before each
+// request (none: unpaced, as without run.ruPerMinute).
+std::unique_ptr<engine::SharePointClient> MakeClient(
+    const std::string& site_url, std::shared_ptr<engine::RequestBudget> budget = nullptr);
 engine::EntityConfig Entity();
 // The columns the benchmarks sync (EntityConfig.select).
 const std::vector<std::string>& SelectedFields();
@@ -51,10 +56,12 @@ const std::vector<std::string>& SelectedFields();
 std::unique_ptr<engine::Sink> OpenSink(const std::string& name,
                                        const std::vector<std::pair<std::string, std::string>>& cfg);
 
-// Runs one session; throws std::runtime_error if it does not complete.
+// Runs one session of `entity` (default: Entity()); throws
+// std::runtime_error if it does not complete.
 engine::SessionResult RunSession(engine::SharePointClient& client, engine::Sink& sink,
                                  engine::SessionOptions options = {},
-                                 engine::SessionEvents events = {});
+                                 engine::SessionEvents events = {},
+                                 const engine::EntityConfig* entity = nullptr);
 
 // The engine's schema for the list, built the way the session builds it.
 std::unique_ptr<engine::EntitySchema> BuildSchema(engine::SharePointClient& client,
@@ -62,6 +69,27 @@ std::unique_ptr<engine::EntitySchema> BuildSchema(engine::SharePointClient& clie
 // The URL of the first item page, as the engine requests it.
 std::string FirstItemsUrl(engine::SharePointClient& client, const std::string& list_id,
                           const engine::EntitySchema& schema, int top = 5000);
+
+// The streams a full sync actually ran: the threads, other than the one that
+// installed it (the session's), that requested item pages. Install() wraps
+// events->page_requested (keeping what was there). Thread-safe.
+class StreamCounter {
+ public:
+  void Install(engine::SessionEvents* events);
+  int streams() const;
+
+ private:
+  mutable std::mutex mu_;
+  std::set<std::thread::id> readers_;
+  std::thread::id session_;
+};
+
+// The item pages a single stream reads, in order: the first page, then each
+// page's next link. The raw baselines read these; the engine's own URLs
+// overlap at range boundaries when it reads ranges in parallel.
+std::vector<std::string> SingleStreamUrls(engine::SharePointClient& client,
+                                          const std::string& list_id,
+                                          const engine::EntitySchema& schema);
 
 // Peak resident set of this process (VmHWM), MiB.
 double PeakRssMb();
@@ -74,6 +102,7 @@ struct ChildResult {
   int64_t upserted = 0, deleted = 0;
   double peak_rss_mb = 0;
   std::string outcome;
+  int streams = 0;  // threads that read item pages (StreamCounter)
 };
 ChildResult RunSyncInChild(const std::string& site_url, const std::string& sink,
                            const std::string& path, bool force_full, bool reconcile);

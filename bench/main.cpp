@@ -42,6 +42,8 @@ int main(int argc, char** argv) {
   spsync::bench::RegisterIncrementalSuite();
   spsync::bench::RegisterMemorySuite();
   spsync::bench::RegisterEstateSuite();
+  spsync::bench::RegisterLatencySuite();
+  spsync::bench::RegisterShardsSuite();
 
   int n = static_cast<int>(args.size());
   args.push_back(nullptr);

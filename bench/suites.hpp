@@ -10,5 +10,7 @@ void RegisterDeletionsSuite();    // 4. full resync with 10% deleted, reconcile
 void RegisterIncrementalSuite();  // 5. 10,000 changes
 void RegisterMemorySuite();       // 6. peak RSS at 100k and 1M
 void RegisterEstateSuite();       // 7. 500 lists over 20 sites: discovery, idle runs
+void RegisterLatencySuite();      // 8. + 9. full sync at SharePoint latency, with a budget
+void RegisterShardsSuite();       // 10. four spsync run --shard processes
 
 }  // namespace spsync::bench
