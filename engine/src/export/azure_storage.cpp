@@ -28,10 +28,15 @@ std::string EncodeSegment(std::string_view s) {
 
 std::string WithQuery(const std::string& sas_url, const std::string& suffix,
                       const std::string& extra_query) {
+  // Built by appending: GCC 12's -Wrestrict misfires on `a + b + (c ? "" : "?" + d)`.
   SasUrl u = SplitSasUrl(sas_url);
-  std::string q = extra_query;
-  if (!u.query.empty()) q += (q.empty() ? "" : "&") + u.query;
-  return u.resource + suffix + (q.empty() ? "" : "?" + q);
+  std::string out = std::move(u.resource);
+  out.append(suffix);
+  if (!extra_query.empty() || !u.query.empty()) out.push_back('?');
+  out.append(extra_query);
+  if (!extra_query.empty() && !u.query.empty()) out.push_back('&');
+  out.append(u.query);
+  return out;
 }
 
 std::string XmlEscape(std::string_view s) {
@@ -57,7 +62,9 @@ std::string XmlEscape(std::string_view s) {
 }  // namespace
 
 std::string BlobUrl(const std::string& container_sas_url, const std::string& blob) {
-  return WithQuery(container_sas_url, "/" + EncodeSegment(blob), "");
+  std::string path = "/";
+  path += EncodeSegment(blob);
+  return WithQuery(container_sas_url, path, "");
 }
 
 AzureStorageClient::AzureStorageClient(std::shared_ptr<HttpClient> http, int max_attempts)

@@ -15,7 +15,7 @@ namespace {
 
 struct Collector {
   std::string_view record;
-  std::vector<XmlRecord>* out;
+  std::vector<XmlRecord>* out = nullptr;
   int depth = 0, record_depth = -1;
   std::string text;
   bool in_child = false;
@@ -27,8 +27,11 @@ void Start(void* ud, const XML_Char* name, const XML_Char** attrs) {
   if (c->record_depth < 0 && LocalName(name) == c->record) {
     c->record_depth = c->depth;
     c->out->emplace_back();
-    for (int i = 0; attrs[i]; i += 2)
-      c->out->back().emplace_back("@" + std::string(LocalName(attrs[i])), attrs[i + 1]);
+    for (int i = 0; attrs[i]; i += 2) {
+      std::string key = "@";
+      key += LocalName(attrs[i]);
+      c->out->back().emplace_back(std::move(key), attrs[i + 1]);
+    }
   } else if (c->record_depth >= 0 && c->depth == c->record_depth + 1) {
     c->in_child = true;
     c->text.clear();
@@ -54,7 +57,9 @@ void Text(void* ud, const XML_Char* s, int len) {
 
 std::vector<XmlRecord> XmlRecords(std::string_view xml, std::string_view record) {
   std::vector<XmlRecord> out;
-  Collector c{record, &out};
+  Collector c;
+  c.record = record;
+  c.out = &out;
   XML_Parser p = XML_ParserCreate("UTF-8");
   XML_SetUserData(p, &c);
   XML_SetElementHandler(p, Start, End);
