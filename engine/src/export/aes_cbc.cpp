@@ -14,7 +14,8 @@ AesCbcDecryptor::AesCbcDecryptor(std::string_view key, std::string_view iv)
     : ctx_(std::make_unique<Ctx>()) {
   if (key.size() != 32)
     throw CryptoError("AES-256 key must be 32 bytes, not " + std::to_string(key.size()));
-  if (iv.size() != 16) throw CryptoError("AES IV must be 16 bytes, not " + std::to_string(iv.size()));
+  if (iv.size() != 16)
+    throw CryptoError("AES IV must be 16 bytes, not " + std::to_string(iv.size()));
   ctx_->c = EVP_CIPHER_CTX_new();
   if (ctx_->c == nullptr ||
       EVP_DecryptInit_ex(ctx_->c, EVP_aes_256_cbc(), nullptr,
@@ -49,7 +50,8 @@ void AesCbcDecryptor::Final(std::string* out) {
 }
 
 std::string AesCbcEncrypt(std::string_view key, std::string_view iv, std::string_view plaintext) {
-  if (key.size() != 32 || iv.size() != 16) throw CryptoError("AES-256-CBC needs a 32/16-byte key/IV");
+  if (key.size() != 32 || iv.size() != 16)
+    throw CryptoError("AES-256-CBC needs a 32/16-byte key/IV");
   EVP_CIPHER_CTX* c = EVP_CIPHER_CTX_new();
   std::string out(plaintext.size() + 16, '\0');
   int n1 = 0, n2 = 0;

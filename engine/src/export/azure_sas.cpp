@@ -33,10 +33,11 @@ std::string EncodeQueryComponent(std::string_view v) {
 std::string SasStringToSign(const SasSpec& s) {
   // Azure's "Create a service SAS" layouts, one field a line; the canonical
   // resource is /<service>/<account>/<container or queue>.
-  std::vector<std::string> f = {s.permissions, s.start, s.expiry,
-                                std::string(s.queue ? "/queue/" : "/blob/") + s.account + "/" +
-                                    s.resource,
-                                /*si*/ "", /*sip*/ "", s.protocol, s.version};
+  std::vector<std::string> f = {
+      s.permissions, s.start,
+      s.expiry,      std::string(s.queue ? "/queue/" : "/blob/") + s.account + "/" + s.resource,
+      /*si*/ "",     /*sip*/ "",
+      s.protocol,    s.version};
   if (!s.queue) {
     f.insert(f.end(), {/*sr*/ "c", /*snapshot*/ ""});
     // `ses` (encryption scope) joined the layout in 2020-12-06.

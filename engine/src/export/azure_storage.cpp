@@ -117,8 +117,8 @@ BlobRange AzureStorageClient::GetBlobRange(const std::string& container, const s
                                            const Deadline& deadline) {
   HttpRequest req;
   req.url = BlobUrl(container, blob);
-  req.headers = {{"x-ms-range", "bytes=" + std::to_string(offset) + "-" +
-                                    std::to_string(offset + length - 1)}};
+  req.headers = {{"x-ms-range",
+                  "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}};
   BlobRange out;
   HttpResponse r;
   try {

@@ -48,7 +48,7 @@ class ExportLost : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-constexpr int64_t kChunkBytes = 4 << 20;  // one ranged GET of a manifest
+constexpr int64_t kChunkBytes = 4 << 20;            // one ranged GET of a manifest
 constexpr int64_t kJobLifetimeSeconds = 4 * 86400;  // status kept < 5 days (amr-export.md §5)
 
 bool IsManifestName(const std::string& path) {
@@ -167,7 +167,8 @@ bool SyncSession::Impl::RunExport() {
           fresh.queue_url = queue;
         }
         if (entity_.export_progress == "api") queue.clear();
-        std::string list_url = Origin(client_.site_url()) + EncodePath(api.ListRootUrl(list_.id, deadline_));
+        std::string list_url =
+            Origin(client_.site_url()) + EncodePath(api.ListRootUrl(list_.id, deadline_));
         std::string key = entity_.export_encrypt ? RandomBytes(32) : "";
         CreatedJob created = api.CreateJob(list_url, key, container, queue, deadline_);
         fresh.job_id = created.job_id;
@@ -177,21 +178,22 @@ bool SyncSession::Impl::RunExport() {
         Persist();
         spdlog::info("{} Migration Export job {} started for '{}' ({} items{}), manifests to {}",
                      who, job.job_id, list_.title, list_.item_count,
-                     key.empty() ? ", unencrypted" : ", AES-256 encrypted",
-                     RedactUrl(container));
+                     key.empty() ? ", unencrypted" : ", AES-256 encrypted", RedactUrl(container));
       } else {
-        spdlog::info("{} resuming Migration Export job {}: {} of {} manifest(s) applied, {} items "
-                     "into the next", who, job.job_id, job.done, job.manifests.size(), job.item_pos);
+        spdlog::info(
+            "{} resuming Migration Export job {}: {} of {} manifest(s) applied, {} items "
+            "into the next",
+            who, job.job_id, job.done, job.manifests.size(), job.item_pos);
       }
       run.key.clear();
       if (!job.key_b64.empty() && !Base64Decode(job.key_b64, &run.key))
         throw ExportLost("the stored job key is unreadable");
       const std::string container =
           job.container_url.empty() ? entity_.export_container_url : job.container_url;
-      const std::string queue = entity_.export_progress == "api"
-                                    ? ""
-                                    : (job.queue_url.empty() ? entity_.export_queue_url
-                                                             : job.queue_url);
+      const std::string queue =
+          entity_.export_progress == "api"
+              ? ""
+              : (job.queue_url.empty() ? entity_.export_queue_url : job.queue_url);
 
       // A resume with deletions ahead: the IDs of manifests applied before.
       if (run.need_ids)
@@ -227,8 +229,8 @@ bool SyncSession::Impl::RunExport() {
           if (deadline_.WouldExpireAfter(wait))
             throw BudgetReached("time budget reached while the Migration Export job runs (job " +
                                 job.job_id + ", resumed next run)");
-          std::this_thread::sleep_for(std::min<std::chrono::steady_clock::duration>(
-              wait, std::chrono::milliseconds(200)));
+          std::this_thread::sleep_for(
+              std::min<std::chrono::steady_clock::duration>(wait, std::chrono::milliseconds(200)));
           continue;
         }
         last_poll = std::chrono::steady_clock::now();
@@ -240,8 +242,8 @@ bool SyncSession::Impl::RunExport() {
       break;
     } catch (const ExportLost& e) {
       if (restarted) return give_up(e.what());
-      spdlog::warn("{} Migration Export job {} is lost ({}); starting a new job", who,
-                   job.job_id, e.what());
+      spdlog::warn("{} Migration Export job {} is lost ({}); starting a new job", who, job.job_id,
+                   e.what());
       restarted = true;
       job = {};
       run.seen = IdBitmap();
@@ -277,7 +279,8 @@ bool SyncSession::Impl::RunExport() {
     deletions.Flush();
     state_.items_deleted += deletions.count();
     result_.deleted += deletions.count();
-    if (deletions.count() > 0 && events_.deletions_found) events_.deletions_found(deletions.count());
+    if (deletions.count() > 0 && events_.deletions_found)
+      events_.deletions_found(deletions.count());
     spdlog::info("{} export listed {} items; {} IDs up to {} deleted", who, run.seen.count(),
                  deletions.count(), state_.prior_high_water_id);
   }
@@ -299,7 +302,8 @@ bool SyncSession::Impl::AddListedManifests(ExportRun& run, const std::string& co
   std::string xml = sys.body;
   if (!sys.iv_b64.empty() && !run.key.empty()) {
     std::string iv;
-    if (!Base64Decode(sys.iv_b64, &iv)) throw CryptoError("SystemData.xml has an IV that is not base64");
+    if (!Base64Decode(sys.iv_b64, &iv))
+      throw CryptoError("SystemData.xml has an IV that is not base64");
     xml = AesCbcDecrypt(run.key, iv, sys.body);
   }
   bool added = false;
@@ -326,9 +330,9 @@ void SyncSession::Impl::PollJob(ExportRun& run, exporter::MigrationApi& api,
     if (e.job_id != job.job_id) return false;
     const std::string who = "[" + entity_.name + "/" + options_.sink_name + "]";
     if (e.event == "FinishManifestFileUpload") {
-      std::string path =
-          e.manifest_file.find('/') == std::string::npos ? job.job_id + "/" + e.manifest_file
-                                                         : e.manifest_file;
+      std::string path = e.manifest_file.find('/') == std::string::npos
+                             ? job.job_id + "/" + e.manifest_file
+                             : e.manifest_file;
       if (IsManifestName(path) &&
           std::find(job.manifests.begin(), job.manifests.end(), path) == job.manifests.end())
         job.manifests.push_back(path);
@@ -343,8 +347,7 @@ void SyncSession::Impl::PollJob(ExportRun& run, exporter::MigrationApi& api,
       job.errors++;
       spdlog::warn("{} job {} reports an error on {}: {} ({})", who, job.job_id, e.object_url,
                    e.message, e.error_code);
-    } else if (e.event == "JobFatalError" || e.event == "JobCancelled" ||
-               e.event == "JobDeleted") {
+    } else if (e.event == "JobFatalError" || e.event == "JobCancelled" || e.event == "JobDeleted") {
       std::string why = "the job ended with " + e.event;
       if (!e.error_code.empty()) why += " " + e.error_code;
       if (e.error_code == "-2146232832") why += " (the change token is older than the change log)";

@@ -54,7 +54,8 @@ void AppendDate(std::string* out, std::string_view v) {
 bool LeadingId(std::string_view v, std::string_view* id) {
   size_t cut = v.find(";#");
   std::string_view n = v.substr(0, cut);
-  if (n.empty() || !IsJsonNumber(n) || n.find_first_of(".eE") != std::string_view::npos) return false;
+  if (n.empty() || !IsJsonNumber(n) || n.find_first_of(".eE") != std::string_view::npos)
+    return false;
   *id = n;
   return true;
 }
@@ -274,7 +275,8 @@ void ItemRenderer::Render(const ManifestItem& item, std::string* out) const {
         break;
       case Source::kGuid: {
         const std::string* g = attr("Id");
-        if (!g) throw RenderError("item " + std::to_string(id) + " has no Id (GUID) in the manifest");
+        if (!g)
+          throw RenderError("item " + std::to_string(id) + " has no Id (GUID) in the manifest");
         std::string s = *g;
         if (s.size() == 38 && s.front() == '{') s = s.substr(1, 36);
         for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
@@ -283,7 +285,8 @@ void ItemRenderer::Render(const ManifestItem& item, std::string* out) const {
       }
       case Source::kModified:
       case Source::kCreated: {
-        const std::string* d = attr(c.source == Source::kModified ? "TimeLastModified" : "TimeCreated");
+        const std::string* d =
+            attr(c.source == Source::kModified ? "TimeLastModified" : "TimeCreated");
         if (d)
           AppendDate(out, *d);
         else
@@ -354,7 +357,8 @@ void ItemRenderer::Check(int64_t id, std::string_view rendered) const {
   std::string near = sample_.substr(key_at == std::string::npos ? 0 : key_at + 1, 40);
   throw RenderError("item " + std::to_string(id) +
                     " rendered from the manifest differs from the REST API's item near `" + near +
-                    "` (byte " + std::to_string(i) + "): the manifest's value forms are not "
+                    "` (byte " + std::to_string(i) +
+                    "): the manifest's value forms are not "
                     "the ones this spsync expects");
 }
 

@@ -147,10 +147,10 @@ struct ManifestParser::State {
   ItemFn on_item;
   std::exception_ptr error;
   int depth = 0;
-  int object_depth = -1;     // the SPObject being read (SPListItem only)
+  int object_depth = -1;  // the SPObject being read (SPListItem only)
   bool object_deleted = false;
-  int item_depth = -1;       // its ListItem
-  int field_depth = -1;      // a Field being read (for element text)
+  int item_depth = -1;   // its ListItem
+  int field_depth = -1;  // a Field being read (for element text)
   ManifestItem item;
   size_t field_count = 0, attr_count = 0;  // in use in `item` (the rest are reused slots)
 
@@ -277,9 +277,8 @@ ManifestParser::ManifestParser(ItemFn on_item) : s_(std::make_unique<State>()) {
           XML_StopParser(s->xml, XML_FALSE);
         }
       });
-  XML_SetCharacterDataHandler(s_->xml, [](void* ud, const XML_Char* t, int len) {
-    static_cast<State*>(ud)->Text(t, len);
-  });
+  XML_SetCharacterDataHandler(
+      s_->xml, [](void* ud, const XML_Char* t, int len) { static_cast<State*>(ud)->Text(t, len); });
 }
 
 ManifestParser::~ManifestParser() = default;

@@ -74,7 +74,8 @@ std::string MigrationApi::ProvisionQueue(const Deadline& deadline) {
   client_.Post(client_.site_url() + "/_api/site/ProvisionMigrationQueue", "{}",
                "provisioning a migration queue", deadline, [&](HttpResponse& r) {
                  uri = Str(ParseObject(r.body, "ProvisionMigrationQueue"), "JobQueueUri");
-                 if (uri.empty()) throw MalformedBody("ProvisionMigrationQueue gave no JobQueueUri");
+                 if (uri.empty())
+                   throw MalformedBody("ProvisionMigrationQueue gave no JobQueueUri");
                });
   return uri;
 }
@@ -88,7 +89,8 @@ CreatedJob MigrationApi::CreateJob(const std::string& list_url, const std::strin
                      ",\"readOptions\":{\"IncludeVersions\":false,\"IncludeSecurity\":false,"
                      "\"IncludeDirectDescendantsOnly\":false,\"IncludeExtendedMetadata\":true,"
                      "\"IncludePermission\":false,\"StartChangeToken\":null}";
-  if (!key.empty()) body += ",\"encryptionOption\":{\"AES256CBCKey\":\"" + Base64Encode(key) + "\"}";
+  if (!key.empty())
+    body += ",\"encryptionOption\":{\"AES256CBCKey\":\"" + Base64Encode(key) + "\"}";
   body += ",\"azureContainerManifestUri\":" + Json(container_url);
   body += ",\"azureQueueReportUri\":" + (queue_url.empty() ? std::string("null") : Json(queue_url));
   body += "}";
@@ -109,8 +111,8 @@ CreatedJob MigrationApi::CreateJob(const std::string& list_url, const std::strin
 JobProgress MigrationApi::GetProgress(const std::string& job_id, const std::string& next_token,
                                       const Deadline& deadline) {
   JobProgress out;
-  std::string url = client_.site_url() + "/_api/site/GetMigrationJobProgress(jobId=guid'" +
-                    job_id + "',nextToken='" + EncodeQueryValue(next_token) + "')";
+  std::string url = client_.site_url() + "/_api/site/GetMigrationJobProgress(jobId=guid'" + job_id +
+                    "',nextToken='" + EncodeQueryValue(next_token) + "')";
   client_.Get(url, "reading the Migration Export job's progress", deadline, [&](HttpResponse& r) {
     auto o = ParseObject(r.body, "GetMigrationJobProgress");
     out.logs.clear();

@@ -73,8 +73,8 @@ class AzureStorageClient {
   void CreateQueue(const std::string& queue_sas_url, const Deadline& deadline);
 
   // Get Messages (dequeue): up to `max` (1-32), hidden for `visibility_s`.
-  std::vector<QueueMessage> GetMessages(const std::string& queue_sas_url, int max,
-                                        int visibility_s, const Deadline& deadline);
+  std::vector<QueueMessage> GetMessages(const std::string& queue_sas_url, int max, int visibility_s,
+                                        const Deadline& deadline);
   void DeleteMessage(const std::string& queue_sas_url, const QueueMessage& m,
                      const Deadline& deadline);
   void PutMessage(const std::string& queue_sas_url, const std::string& text,

@@ -21,17 +21,17 @@ class Object;
 namespace spsync::engine {
 
 struct ExportJobState {
-  std::string job_id;                     // "" = no job
-  std::string key_b64;                    // AES-256 key, "" = unencrypted job
-  std::string container_url, queue_url;   // provisioned SAS URLs; "" = the config's
+  std::string job_id;                    // "" = no job
+  std::string key_b64;                   // AES-256 key, "" = unencrypted job
+  std::string container_url, queue_url;  // provisioned SAS URLs; "" = the config's
   int64_t created_unix = 0;
-  std::vector<std::string> manifests;     // blob paths announced, in order
-  int64_t done = 0;                       // manifests applied to their end
-  int64_t item_pos = 0;                   // list items of manifests[done] applied
-  bool ended = false;                     // JobEnd seen
-  int64_t errors = 0;                     // JobError events
-  int64_t expected = 0;                   // TotalExpectedSPObjects, for progress
-  std::string progress_token = "0";       // GetMigrationJobProgress NextToken
+  std::vector<std::string> manifests;  // blob paths announced, in order
+  int64_t done = 0;                    // manifests applied to their end
+  int64_t item_pos = 0;                // list items of manifests[done] applied
+  bool ended = false;                  // JobEnd seen
+  int64_t errors = 0;                  // JobError events
+  int64_t expected = 0;                // TotalExpectedSPObjects, for progress
+  std::string progress_token = "0";    // GetMigrationJobProgress NextToken
   // Set when this full sync gave the export up: REST paging finishes it.
   std::string rest_reason;
 

@@ -60,14 +60,23 @@ class ItemRenderer {
 
  private:
   enum class Source {
-    kIntId, kGuid, kModified, kCreated, kVersion, kAuthor, kEditor, kContentTypeId,
-    kFsObjType, kAttachments, kField
+    kIntId,
+    kGuid,
+    kModified,
+    kCreated,
+    kVersion,
+    kAuthor,
+    kEditor,
+    kContentTypeId,
+    kFsObjType,
+    kAttachments,
+    kField
   };
   struct Column {
-    std::string key;     // as SharePoint writes it, with its quotes and colon: "\"Title\":"
+    std::string key;  // as SharePoint writes it, with its quotes and colon: "\"Title\":"
     Source source;
-    std::string field;   // internal name (kField)
-    std::string type;    // TypeAsString
+    std::string field;  // internal name (kField)
+    std::string type;   // TypeAsString
     bool multi = false;
   };
   void RenderField(const Column& c, const ManifestItem& item, std::string* out) const;

@@ -36,10 +36,10 @@ struct ManifestField {
 
 // One SPListItem. Strings are owned and reused from item to item.
 struct ManifestItem {
-  bool deleted = false;                                      // SPObject IsDeleted="true"
-  std::vector<std::pair<std::string, std::string>> attrs;    // ListItem's, decoded
-  std::vector<ManifestField> fields;                         // Fields/Field
-  bool has_attachments = false;                              // Attachments/Attachment present
+  bool deleted = false;                                    // SPObject IsDeleted="true"
+  std::vector<std::pair<std::string, std::string>> attrs;  // ListItem's, decoded
+  std::vector<ManifestField> fields;                       // Fields/Field
+  bool has_attachments = false;                            // Attachments/Attachment present
 
   const std::string* Attr(std::string_view name) const;
   const ManifestField* Field(std::string_view name) const;
