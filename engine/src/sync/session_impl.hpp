@@ -112,8 +112,8 @@ class SyncSession::Impl {
   // Its steps: reads one manifest blob, applying the items after `skip`
   // (INT64_MAX: only noting the IDs); reads the job's events; adds the
   // manifests SystemData.xml lists that no event named (true if any).
-  void ReadManifest(exporter::ExportRun& run, const std::string& container,
-                    const std::string& blob, int64_t skip);
+  void ReadManifest(exporter::ExportRun& run, const std::string& container, const std::string& blob,
+                    int64_t skip);
   void PollJob(exporter::ExportRun& run, exporter::MigrationApi& api, const std::string& queue);
   bool AddListedManifests(exporter::ExportRun& run, const std::string& container);
   // After a full read: deletions done, switch to incremental from the token

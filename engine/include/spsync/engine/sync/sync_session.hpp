@@ -47,8 +47,9 @@ struct EntityConfig {
   // through ProvisionMigrationContainers / ProvisionMigrationQueue.
   std::string export_container_url, export_queue_url;
   bool export_encrypt = true;
-  std::string export_progress = "queue";  // "queue" (Azure queue) or "api" (GetMigrationJobProgress)
-  int export_poll_seconds = 60;           // between GetMigrationJobProgress polls
+  std::string export_progress =
+      "queue";                   // "queue" (Azure queue) or "api" (GetMigrationJobProgress)
+  int export_poll_seconds = 60;  // between GetMigrationJobProgress polls
 };
 
 struct SessionOptions {
