@@ -16,5 +16,6 @@ void AddGetItemsRoutes(RouteTable& t);     // api/get_items.cpp
 void AddChangeRoutes(RouteTable& t);       // api/changes.cpp
 void AddRecycleBinRoutes(RouteTable& t);   // api/recycle_bin.cpp
 void AddUserRoutes(RouteTable& t);         // api/users.cpp
+void AddMigrationRoutes(RouteTable& t);    // api/migration.cpp
 
 }  // namespace spsync::emulator::detail

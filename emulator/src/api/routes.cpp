@@ -16,6 +16,7 @@ const RouteTable& ApiRoutes() {
     AddChangeRoutes(t);
     AddRecycleBinRoutes(t);
     AddUserRoutes(t);
+    AddMigrationRoutes(t);
     return t;
   }();
   return table;
