@@ -133,11 +133,16 @@ JobProgress MigrationApi::GetProgress(const std::string& job_id, const std::stri
 
 std::string MigrationApi::ListRootUrl(const std::string& list_id, const Deadline& deadline) {
   std::string path;
-  client_.Get(client_.ListApi(list_id) + "/RootFolder?%24select=ServerRelativeUrl",
-              "reading the list's root folder", deadline, [&](HttpResponse& r) {
-                path = Str(ParseObject(r.body, "RootFolder"), "ServerRelativeUrl");
-                if (path.empty()) throw MalformedBody("RootFolder without ServerRelativeUrl");
-              });
+  // $expand rather than the /RootFolder navigation: one list read both
+  // SharePoint and the emulator answer.
+  client_.Get(
+      client_.ListApi(list_id) + "?%24select=RootFolder%2FServerRelativeUrl&%24expand=RootFolder",
+      "reading the list's root folder", deadline, [&](HttpResponse& r) {
+        auto o = ParseObject(r.body, "list");
+        auto folder = o->getObject("RootFolder");
+        if (!folder.isNull()) path = Str(folder, "ServerRelativeUrl");
+        if (path.empty()) throw MalformedBody("the list's RootFolder has no ServerRelativeUrl");
+      });
   return path;
 }
 
