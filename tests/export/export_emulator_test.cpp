@@ -200,3 +200,28 @@ TEST(ExportEmulator, RefusalsAndFailures) {
   Package p2 = Follow(api, job2.job_id, "");
   EXPECT_EQ(p2.end_event.substr(0, 13), "JobFatalError") << p2.end_event;
 }
+
+// An incremental job (readOptions.StartChangeToken) with a token older than
+// the change log: the job ends with JobFatalError -2146232832 (D1).
+TEST(ExportEmulator, ExpiredStartChangeTokenFailsTheJob) {
+  spsync_export_test::Azurite azurite;
+  Env env(Options(azurite));
+  ex::MigrationApi api(*env.client);
+  auto deadline = spsync::engine::Deadline();
+  auto containers = api.ProvisionContainers(deadline);
+  const std::string old_token = env.emu.CurrentChangeToken("Small");
+  env.emu.AdvanceClock(std::chrono::hours(24 * 61));
+  std::string job_id;
+  const std::string body = "{\"url\":\"" + ListUrl(env, "Small") +
+                           "\",\"readOptions\":{\"StartChangeToken\":\"" + old_token +
+                           "\"},\"azureContainerManifestUri\":\"" + containers.data_uri + "\"}";
+  env.client->Post(env.SiteUrl() + "/_api/site/CreateSPAsyncReadJob", body, "creating a job",
+                   deadline, [&](spsync::engine::HttpResponse& r) {
+                     size_t at = r.body.find("\"JobId\":\"");
+                     ASSERT_NE(at, std::string::npos) << r.body;
+                     job_id = r.body.substr(at + 9, 36);
+                   });
+  Package p = Follow(api, job_id, "");
+  EXPECT_EQ(p.end_event.substr(0, 13), "JobFatalError") << p.end_event;
+  EXPECT_NE(p.end_event.find("change log"), std::string::npos) << p.end_event;
+}

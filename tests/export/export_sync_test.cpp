@@ -13,6 +13,8 @@
 #include "../engine/memory_sink.hpp"
 #include "../engine/test_support.hpp"
 #include "azurite_peer.hpp"
+#include "spsync/engine/export/aes_cbc.hpp"
+#include "spsync/engine/export/azure_storage.hpp"
 #include "spsync/plugins/loaded_plugin.hpp"
 #include "spsync/plugins/plugin_finder.hpp"
 
@@ -306,6 +308,83 @@ TEST_F(ExportSync, AutoChoosesByItemCount) {
   ASSERT_EQ(r2.outcome, Outcome::kComplete) << r2.error;
   EXPECT_EQ(jobs.size(), 1u) << "1500 items, above exportAbove: one export job";
   EXPECT_TRUE(SameAsTruth(env_.Truth("Orders"), large.committed().items));
+}
+
+// A manifest whose blob was replaced (its IV, or the whole blob under another
+// key): the resume fails with an error that says so, and nothing of that blob
+// reaches the sink. Put back, the same job finishes.
+TEST_F(ExportSync, ATamperedBlobFailsClearlyAndWritesNothing) {
+  namespace ex = engine::exporter;
+  MemorySink sink;
+  sink.fatal_on_upsert_call = 2;
+  auto e = Entity("export");
+  e.page_size = 50;
+  ASSERT_EQ(env_.Run(sink, "Orders", {}, {}, Deadline(), e).outcome, Outcome::kFailed);
+  sink.Crash();
+  engine::SyncState s = engine::DecodeState(sink.committed().state);
+  ASSERT_TRUE(s.export_job.active());
+  ASSERT_FALSE(s.export_job.manifests.empty());
+  ASSERT_FALSE(s.export_job.container_url.empty());
+  const std::string container = s.export_job.container_url, blob = s.export_job.manifests[0];
+  std::string key;
+  ASSERT_TRUE(ex::Base64Decode(s.export_job.key_b64, &key));
+  ex::AzureStorageClient azure(std::make_shared<engine::HttpClient>(engine::HttpOptions{}));
+  auto original = azure.GetBlobRange(container, blob, 0, int64_t{1} << 40, Deadline());
+  std::string iv;
+  ASSERT_TRUE(ex::Base64Decode(original.iv_b64, &iv));
+  const std::string plain = ex::AesCbcDecrypt(key, iv, original.body);
+  const size_t before = sink.committed().items.size();
+  sink.fatal_on_upsert_call = 0;
+
+  const std::string other_key = ex::RandomBytes(32), other_iv = ex::RandomBytes(16);
+  struct Case {
+    const char* what;
+    std::string body, iv;
+  } cases[] = {
+      {"a wrong IV", original.body, ex::Base64Encode(other_iv)},
+      {"another key", ex::AesCbcEncrypt(other_key, other_iv, plain), ex::Base64Encode(other_iv)},
+  };
+  for (const auto& c : cases) {
+    azure.PutBlob(container, blob, c.body, {{"IV", c.iv}}, Deadline());
+    auto r = env_.Run(sink, "Orders", {}, {}, Deadline(), e);
+    EXPECT_EQ(r.outcome, Outcome::kFailed) << c.what;
+    EXPECT_NE(r.error.find(blob), std::string::npos) << c.what << ": " << r.error;
+    EXPECT_TRUE(r.error.find("key") != std::string::npos || r.error.find("IV") != std::string::npos)
+        << c.what << ": " << r.error;
+    EXPECT_EQ(sink.committed().items.size(), before) << c.what << ": garbage reached the sink";
+    EXPECT_EQ(engine::DecodeState(sink.committed().state).export_job.job_id, s.export_job.job_id);
+  }
+  azure.PutBlob(container, blob, original.body, {{"IV", original.iv_b64}}, Deadline());
+  auto r = env_.Run(sink, "Orders", {}, {}, Deadline(), e);
+  ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  EXPECT_TRUE(SameAsTruth(env_.Truth("Orders"), sink.committed().items));
+}
+
+// A job whose status SharePoint no longer keeps (5 days) and whose output is
+// incomplete: a new job; one whose manifests were all announced: no new job.
+TEST_F(ExportSync, ExpiredJobStatusStartsANewJobOnlyWhenNeeded) {
+  env_.emu.Stop();
+  auto o = Options(azurite_);
+  o.migration.items_per_second = 500;
+  Env slow(o);
+  auto e = Entity("export", "api");
+  MemorySink sink;
+  auto r1 = slow.Run(sink, "Orders", {}, {}, Deadline(std::chrono::milliseconds(1200)), e);
+  ASSERT_EQ(r1.outcome, Outcome::kPartial) << r1.error;
+  const std::string first = engine::DecodeState(sink.committed().state).export_job.job_id;
+  ASSERT_FALSE(first.empty());
+  slow.emu.AdvanceClock(std::chrono::hours(24 * 6));
+  std::set<std::string> jobs;
+  sink.fatal_persist_if = [&](std::string_view state) {
+    auto st = engine::DecodeState(std::string(state));
+    if (st.export_job.active()) jobs.insert(st.export_job.job_id);
+    return false;
+  };
+  auto r2 = slow.Run(sink, "Orders", {}, {}, Deadline(), e);
+  ASSERT_EQ(r2.outcome, Outcome::kComplete) << r2.error;
+  EXPECT_EQ(jobs.size(), 2u) << "the expired job was not replaced";
+  EXPECT_FALSE(jobs.count(first) && jobs.size() == 1);
+  EXPECT_TRUE(SameAsTruth(slow.Truth("Orders"), sink.committed().items));
 }
 
 }  // namespace

@@ -126,6 +126,10 @@ Reply Progress(Call& c) {
     from = static_cast<size_t>(std::max<int64_t>(0, c.captures.ids[0]));
   auto view = Migration(c.impl).Progress(job_id, from);
   if (!view) throw RestError(404, "-2147213145, Microsoft.SharePoint.SPException", "Job not found");
+  // The status code of both errors is not documented: 404 [guess].
+  if (view->expired)
+    throw RestError(404, "-2147213146, Microsoft.SharePoint.SPException",
+                    "Job status expired (valid for less than 5 days)");
   std::string logs;
   for (const auto& l : view->logs) logs += (logs.empty() ? "" : ",") + JsonString(l);
   if (c.req.fmt.format == Format::kVerbose)

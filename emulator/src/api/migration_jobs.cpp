@@ -17,6 +17,7 @@ struct MigrationJobs::Job {
   MigrationJobRequest req;
   std::vector<std::string> logs;  // guarded by MigrationJobs::mu_
   int state = 2;                  // queued
+  int64_t created_unix = 0;       // emulator clock
 };
 
 namespace {
@@ -94,6 +95,7 @@ std::string MigrationJobs::Create(MigrationJobRequest request) {
   job->id = GuidFromBytes(RandomBytesOrThrow(16));
   job->correlation = GuidFromBytes(RandomBytesOrThrow(16));
   job->req = std::move(request);
+  job->created_unix = impl_.NowUnix();
   Job& ref = *job;
   std::lock_guard lock(mu_);
   jobs_[ref.id] = std::move(job);
@@ -111,6 +113,8 @@ std::optional<MigrationJobView> MigrationJobs::Progress(const std::string& job_i
   for (size_t i = std::min(from, logs.size()); i < logs.size(); ++i) v.logs.push_back(logs[i]);
   v.next = logs.size();
   v.state = it->second->state;
+  // "Job status expired (valid for less than 5 days)" [doc: D4].
+  v.expired = impl_.NowUnix() - it->second->created_unix >= 5 * 86400;
   return v;
 }
 

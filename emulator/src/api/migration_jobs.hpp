@@ -37,6 +37,7 @@ struct MigrationJobView {
   std::vector<std::string> logs;  // event JSON texts from `from` on
   size_t next = 0;                // the NextToken to ask with next
   int state = 0;                  // GetMigrationJobStatus: 0 none/finished, 2 queued, 4 processing
+  bool expired = false;           // status older than SharePoint keeps it (5 days)
 };
 
 class MigrationJobs {

@@ -484,8 +484,12 @@ void SyncSession::Impl::ReadManifest(ExportRun& run, const std::string& containe
     offset += static_cast<int64_t>(r.body.size());
     plain.clear();
     if (decrypt) {
-      decrypt->Update(r.body, &plain);
-      if (offset >= total) decrypt->Final(&plain);
+      try {
+        decrypt->Update(r.body, &plain);
+        if (offset >= total) decrypt->Final(&plain);
+      } catch (const CryptoError& e) {
+        throw CryptoError(blob + ": " + e.what());
+      }
     } else {
       plain.swap(r.body);
     }
