@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "spsync/engine/config.hpp"
 #include "spsync/engine/export/aes_cbc.hpp"
 #include "spsync/engine/export/azure_sas.hpp"
 #include "spsync/engine/export/azure_storage.hpp"
@@ -415,4 +416,60 @@ TEST(ExportRender, AKeyNoManifestGivesIsRefusedUpFront) {
   spsync::engine::EntitySchema schema;
   EXPECT_THROW(ex::ItemRenderer(R"({"ID":1,"Mystery":2})", schema, Fields()), ex::RenderError);
   EXPECT_THROW(ex::ItemRenderer(R"({"Title":"no id"})", schema, Fields()), ex::RenderError);
+}
+
+// ---- config ----
+
+namespace {
+
+std::string ConfigWith(const std::string& entity_keys) {
+  return R"({"site": {"url": "https://contoso.sharepoint.com/sites/x"},
+  "sinks": {"db": {"plugin": "sqlite", "path": "a.db"}},
+  "entities": [{"list": "Orders", "sinks": ["db"])" +
+         entity_keys + "}]}";
+}
+
+std::string ConfigError(const std::string& entity_keys) {
+  try {
+    spsync::engine::ParseConfig(ConfigWith(entity_keys), "t.json");
+  } catch (const spsync::engine::ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+}  // namespace
+
+TEST(ExportConfig, KeysAndDefaults) {
+  auto c = spsync::engine::ParseConfig(ConfigWith(""), "t.json");
+  const auto& d = c.entities[0].entity;
+  EXPECT_EQ(d.full_sync, "rest");
+  EXPECT_TRUE(d.export_encrypt);
+  EXPECT_EQ(d.export_progress, "queue");
+  c = spsync::engine::ParseConfig(
+      ConfigWith(R"(, "fullSync": "auto", "exportAbove": 50000, "exportEncrypt": false,
+        "exportProgress": "api", "exportPollSeconds": 30,
+        "exportContainerUrl": "https://a.blob.core.windows.net/c?sv=1&sig=x",
+        "exportQueueUrl": "https://a.queue.core.windows.net/q?sv=1&sig=y")"),
+      "t.json");
+  const auto& e = c.entities[0].entity;
+  EXPECT_EQ(e.full_sync, "auto");
+  EXPECT_EQ(e.export_above, 50000);
+  EXPECT_FALSE(e.export_encrypt);
+  EXPECT_EQ(e.export_progress, "api");
+  EXPECT_EQ(e.export_poll_seconds, 30);
+  EXPECT_EQ(e.export_container_url, "https://a.blob.core.windows.net/c?sv=1&sig=x");
+  EXPECT_EQ(e.export_queue_url, "https://a.queue.core.windows.net/q?sv=1&sig=y");
+}
+
+TEST(ExportConfig, MistakesAreNamed) {
+  EXPECT_NE(ConfigError(R"(, "fullSync": "bulk")").find("fullSync"), std::string::npos);
+  EXPECT_NE(ConfigError(R"(, "exportProgress": "poll")").find("exportProgress"), std::string::npos);
+  std::string no_sas =
+      ConfigError(R"(, "exportContainerUrl": "https://a.blob.core.windows.net/c")");
+  EXPECT_NE(no_sas.find("exportContainerUrl"), std::string::npos) << no_sas;
+  EXPECT_NE(no_sas.find("SAS"), std::string::npos) << no_sas;
+  EXPECT_NE(ConfigError(R"(, "exportQueueUrl": "https://a.queue.core.windows.net/q")")
+                .find("exportQueueUrl"),
+            std::string::npos);
 }

@@ -148,8 +148,9 @@ void ReadEntityOptions(ConfigReader& r, const ConfigNode& o, EntityConfig& e) {
   e.export_above = r.Int(o, "exportAbove", e.export_above, 0, 1000000000);
   e.export_container_url = r.String(o, "exportContainerUrl", false);
   e.export_queue_url = r.String(o, "exportQueueUrl", false);
-  for (const char* key : {"exportContainerUrl", "exportQueueUrl"}) {
-    const std::string& url = key[6] == 'C' ? e.export_container_url : e.export_queue_url;
+  for (const auto& [key, url] :
+       {std::pair<const char*, const std::string&>{"exportContainerUrl", e.export_container_url},
+        {"exportQueueUrl", e.export_queue_url}}) {
     // Only a URL without a query is refused here: an error shows the config
     // line, and a SAS token's signature is a secret (give it as ${VAR}).
     if (!url.empty() && url.find('?') == std::string::npos)
