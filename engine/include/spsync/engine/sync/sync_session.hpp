@@ -45,7 +45,7 @@ struct EntityConfig {
   int64_t export_above = 100000;
   // The operator's SAS URLs (secrets: never logged); empty = provisioned
   // through ProvisionMigrationContainers / ProvisionMigrationQueue.
-  std::string export_container_url, export_queue_url;
+  std::string export_container_url{}, export_queue_url{};
   bool export_encrypt = true;
   std::string export_progress =
       "queue";                   // "queue" (Azure queue) or "api" (GetMigrationJobProgress)
