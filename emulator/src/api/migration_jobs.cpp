@@ -223,6 +223,7 @@ void MigrationJobs::Run(Job& job) {
     std::string export_settings, root_map;
     while (true) {
       int64_t n = 0;
+      bool exhausted = false;
       {
         std::shared_lock lock(impl_.mu);
         const ListState* list = job.req.web->FindById(job.req.list_id);
@@ -233,12 +234,18 @@ void MigrationJobs::Run(Job& job) {
           root_map = RootObjectMapXml(*job.req.web, *list);
           expected = list->item_count();
         }
-        while (n < 200) {
+        // Each chunk of 200 IDs is written highest first: an export lists
+        // items in no documented order, and clients must not rely on one.
+        std::vector<int64_t> chunk;
+        while (static_cast<int64_t>(chunk.size()) < 200) {
           int64_t id = list->NextLive(cursor + 1, 1, list->max_id(), true);
           if (id == 0) break;
           cursor = id;
-          if (AppendManifestItem(*job.req.web, *list, id, &manifest)) ++n;
+          chunk.push_back(id);
         }
+        exhausted = chunk.size() < 200;
+        for (auto it = chunk.rbegin(); it != chunk.rend(); ++it)
+          if (AppendManifestItem(*job.req.web, *list, *it, &manifest)) ++n;
       }
       exported += n;
       if (spec.fatal_after_items >= 0 && exported >= spec.fatal_after_items)
@@ -248,7 +255,7 @@ void MigrationJobs::Run(Job& job) {
           !Wait(static_cast<double>(n) / spec.items_per_second))
         return;
       if (static_cast<int64_t>(manifest.size()) >= spec.manifest_split_bytes) close_manifest();
-      if (n < 200) break;
+      if (exhausted) break;
     }
     if (!manifest.empty() || manifests.empty()) close_manifest();
     upload("ExportSettings.xml", export_settings);
