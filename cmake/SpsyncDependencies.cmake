@@ -3,6 +3,7 @@
 find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)
 find_package(OpenSSL REQUIRED)
+find_package(EXPAT REQUIRED)
 find_package(Poco REQUIRED COMPONENTS Foundation Net NetSSL JSON Data DataSQLite Crypto JWT Util)
 find_package(Boost 1.74 REQUIRED)
 find_package(spdlog REQUIRED)

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <shared_mutex>
 #include <string>
 #include <string_view>
@@ -38,6 +39,7 @@ class FaultEngine;     // http/faults.hpp
 class LatencyModel;    // http/cost_model.hpp
 class ResourceBudget;  // http/cost_model.hpp
 class WebhookHub;      // model/webhook_hub.hpp
+class MigrationJobs;   // api/migration_jobs.hpp
 
 // One row of a site collection's recycle bin: a recycled item, or a whole
 // list (kept alive here, so lookups into it stay valid until it comes back).
@@ -76,6 +78,11 @@ struct Emulator::Impl {
   std::unique_ptr<detail::WebhookHub> webhooks;  // locks itself; RecordItem feeds it
   std::unique_ptr<Poco::Net::HTTPServer> server;
   uint16_t bound_port = 0;
+  // Migration Export jobs and their worker threads (api/migration_jobs.cpp),
+  // created by the first migration call; declared last so it is destroyed
+  // (its workers stopped and joined) before the state they read.
+  std::mutex migration_mu;
+  std::shared_ptr<detail::MigrationJobs> migration;
 
   int64_t NowUnix() const;
   std::string SiteUrl() const;  // the primary web's absolute URL

@@ -17,5 +17,6 @@ void AddChangeRoutes(RouteTable& t);       // api/changes.cpp
 void AddRecycleBinRoutes(RouteTable& t);   // api/recycle_bin.cpp
 void AddUserRoutes(RouteTable& t);         // api/users.cpp
 void AddWebhookRoutes(RouteTable& t);      // api/webhooks.cpp
+void AddMigrationRoutes(RouteTable& t);    // api/migration.cpp
 
 }  // namespace spsync::emulator::detail

@@ -17,6 +17,7 @@ const RouteTable& ApiRoutes() {
     AddRecycleBinRoutes(t);
     AddUserRoutes(t);
     AddWebhookRoutes(t);
+    AddMigrationRoutes(t);
     return t;
   }();
   return table;

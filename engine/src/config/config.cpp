@@ -139,6 +139,30 @@ void ReadEntityOptions(ConfigReader& r, const ConfigNode& o, EntityConfig& e) {
   if (ConfigNode streams = r.Child(o, "streams");
       streams && !(streams.is(JsonKind::kString) && r.String(streams) == "auto"))
     e.streams = static_cast<int>(r.Int(o, "streams", 0, 1, 32));
+  // Full-sync strategy (README "Migration Export").
+  if (ConfigNode full = r.Child(o, "fullSync")) {
+    e.full_sync = r.String(o, "fullSync", false, "rest");
+    if (e.full_sync != "rest" && e.full_sync != "export" && e.full_sync != "auto")
+      r.Fail(full, "must be \"rest\", \"export\" or \"auto\"; got \"" + e.full_sync + "\"");
+  }
+  e.export_above = r.Int(o, "exportAbove", e.export_above, 0, 1000000000);
+  e.export_container_url = r.String(o, "exportContainerUrl", false);
+  e.export_queue_url = r.String(o, "exportQueueUrl", false);
+  for (const auto& [key, url] :
+       {std::pair<const char*, const std::string&>{"exportContainerUrl", e.export_container_url},
+        {"exportQueueUrl", e.export_queue_url}}) {
+    // Only a URL without a query is refused here: an error shows the config
+    // line, and a SAS token's signature is a secret (give it as ${VAR}).
+    if (!url.empty() && url.find('?') == std::string::npos)
+      r.Fail(r.Child(o, key), "has no SAS token (the part after '?')");
+  }
+  e.export_encrypt = r.Bool(o, "exportEncrypt", true);
+  if (ConfigNode progress = r.Child(o, "exportProgress")) {
+    e.export_progress = r.String(o, "exportProgress", false, "queue");
+    if (e.export_progress != "queue" && e.export_progress != "api")
+      r.Fail(progress, "must be \"queue\" or \"api\"");
+  }
+  e.export_poll_seconds = static_cast<int>(r.Int(o, "exportPollSeconds", 60, 1, 3600));
 }
 
 std::vector<std::string> ReadSinkNames(ConfigReader& r, const ConfigNode& o, const Config& c) {

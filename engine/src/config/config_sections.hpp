@@ -22,8 +22,10 @@ void ReadServe(ConfigReader& r, const ConfigNode& serve, ServeConfig& out);
 
 // The keys an entity and a discovery rule share (select, pageSize,
 // fetchLimit, tokenMaxAgeDays, streams) into `e`.
-inline constexpr std::array<std::string_view, 5> kEntityOptionKeys = {
-    "select", "pageSize", "fetchLimit", "tokenMaxAgeDays", "streams"};
+inline constexpr std::array<std::string_view, 12> kEntityOptionKeys = {
+    "select",         "pageSize",      "fetchLimit",     "tokenMaxAgeDays",
+    "streams",        "fullSync",      "exportAbove",    "exportContainerUrl",
+    "exportQueueUrl", "exportEncrypt", "exportProgress", "exportPollSeconds"};
 void ReadEntityOptions(ConfigReader& r, const ConfigNode& o, EntityConfig& e);
 // `o.sinks`: at least one, each defined under `sinks`.
 std::vector<std::string> ReadSinkNames(ConfigReader& r, const ConfigNode& o, const Config& c);

@@ -202,6 +202,9 @@ class PagePipe {
 }  // namespace
 
 void SyncSession::Impl::RunFull() {
+  // fullSync "export" / "auto": the Migration Export API may read the list
+  // instead of paging (engine/src/export/).
+  if (RunExport()) return FinishFull();
   const int streams = Streams();
   const bool resuming = state_.page_last_id > 0 || !state_.ranges.empty();
   int64_t id_hint = 0;
@@ -327,8 +330,12 @@ void SyncSession::Impl::RunFull() {
               (r.last == INT64_MAX ? std::string("end") : std::to_string(r.last)) + "]";
     throw std::logic_error("the full sync's streams ended with ranges unread:" + left);
   }
+  FinishFull();
+}
 
+void SyncSession::Impl::FinishFull() {
   state_.mode = SyncMode::kIncremental;
+  state_.export_job = {};
   state_.change_token = state_.full_start_token;
   state_.full_in_progress = false;
   state_.full_start_token.clear();

@@ -16,6 +16,10 @@
 namespace spsync::engine {
 
 class RangeScheduler;
+namespace exporter {
+struct ExportRun;  // engine/src/export/export_session.cpp
+class MigrationApi;
+}  // namespace exporter
 
 // One bulk request of changed items: a dense run as `ID ge a and ID le b`,
 // or a CAML <In> chunk.
@@ -101,6 +105,20 @@ class SyncSession::Impl {
   // with, comma-separated ("" = none, or nothing written yet).
   std::string MissingFields(const std::vector<std::string>& fields_now) const;
   void RunFull();
+  // The Migration Export path (engine/src/export/export_session.cpp): true
+  // when it put the whole list in the sink; false when the entity pages
+  // through REST (its strategy, or a fallback it logged).
+  bool RunExport();
+  // Its steps: reads one manifest blob, applying the items after `skip`
+  // (INT64_MAX: only noting the IDs); reads the job's events; adds the
+  // manifests SystemData.xml lists that no event named (true if any).
+  void ReadManifest(exporter::ExportRun& run, const std::string& container, const std::string& blob,
+                    int64_t skip);
+  void PollJob(exporter::ExportRun& run, exporter::MigrationApi& api, const std::string& queue);
+  bool AddListedManifests(exporter::ExportRun& run, const std::string& container);
+  // After a full read: deletions done, switch to incremental from the token
+  // taken at the start.
+  void FinishFull();
   // Streams for a full sync: entity_.streams, or automatic by the list's size.
   int Streams() const;
   // Splits the list's ID space for `streams` readers (one request for the
@@ -134,6 +152,7 @@ class SyncSession::Impl {
 
   SyncState state_;
   ListInfo list_;
+  std::vector<ListField> list_fields_;  // as GetFields read them (the export maps them)
   std::unique_ptr<EntitySchema> schema_;
   std::unique_ptr<ItemPageParser> parser_;
   SessionResult result_;

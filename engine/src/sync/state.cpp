@@ -28,7 +28,7 @@ bool SamePosition(const SyncState& a, const SyncState& b) {
          a.full_start_token == b.full_start_token &&
          a.prior_high_water_id == b.prior_high_water_id && a.change_token == b.change_token &&
          a.high_water_id == b.high_water_id && a.schema_fingerprint == b.schema_fingerprint &&
-         a.fields == b.fields;
+         a.fields == b.fields && a.export_job == b.export_job;
 }
 
 std::string EncodeState(const SyncState& s) {
@@ -48,6 +48,11 @@ std::string EncodeState(const SyncState& s) {
       ranges.add(pair);
     }
     o.set("ranges", ranges);
+  }
+  if (s.export_job.active() || !s.export_job.rest_reason.empty()) {
+    Poco::JSON::Object job(Poco::JSON_PRESERVE_KEY_ORDER);
+    EncodeExportJob(s.export_job, job);
+    o.set("exportJob", job);
   }
   o.set("fullStartToken", s.full_start_token);
   o.set("priorHighWaterId", s.prior_high_water_id);
@@ -101,6 +106,7 @@ SyncState DecodeState(std::string_view bytes) {
         throw std::runtime_error("stored sync state has a malformed range");
       s.ranges.push_back({pair->getElement<int64_t>(0), pair->getElement<int64_t>(1)});
     }
+  if (auto job = o->getObject("exportJob"); !job.isNull()) s.export_job = DecodeExportJob(*job);
   s.full_start_token = Field<std::string>(o, "fullStartToken", "");
   s.prior_high_water_id = Field<int64_t>(o, "priorHighWaterId", 0);
   s.change_token = Field<std::string>(o, "changeToken", "");

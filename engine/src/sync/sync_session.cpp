@@ -80,6 +80,7 @@ void SyncSession::Impl::StartBlankFull(const std::string& reason) {
   state_.full_in_progress = true;
   state_.page_last_id = 0;
   state_.ranges.clear();
+  state_.export_job = {};
   state_.change_token.clear();
   // Taken FIRST: changes made while the crawl runs are replayed from it.
   state_.full_start_token = list_.current_change_token;
@@ -99,6 +100,7 @@ void SyncSession::Impl::Prepare() {
 
   list_ = client_.GetList(entity_.list, deadline_);
   auto fields = client_.GetFields(list_.id, deadline_);
+  list_fields_ = fields;
   std::vector<SchemaField> selected;
   std::unordered_set<std::string> wanted(entity_.select.begin(), entity_.select.end());
   std::unordered_set<std::string> seen;

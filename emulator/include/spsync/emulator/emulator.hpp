@@ -190,6 +190,28 @@ struct WebhookStats {
   uint64_t notifications = 0;        // entries in the bodies of successful deliveries
 };
 
+// The Migration Export API (CreateSPAsyncReadJob, emulator/README.md): where
+// it writes manifests and events. Jobs write into the SAS URLs a client
+// gives; ProvisionMigrationContainers / ProvisionMigrationQueue create
+// containers and a queue in this storage account (Azurite's well-known
+// development account by default) and mint SAS URLs for them.
+struct MigrationSpec {
+  std::string blob_endpoint;  // e.g. http://127.0.0.1:10000/devstoreaccount1 ("" = no provisioning)
+  std::string queue_endpoint;  // e.g. http://127.0.0.1:10001/devstoreaccount1
+  std::string account = "devstoreaccount1";
+  std::string account_key =
+      "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+  // Server-side pace: list items exported a second (Microsoft quotes 200 to
+  // 700); 0 = as fast as the machine goes.
+  double items_per_second = 400;
+  // A manifest past this many bytes is closed and the next one started
+  // (SharePoint: 25 MB).
+  int64_t manifest_split_bytes = 25 << 20;
+  // Jobs that end with JobFatalError after exporting this many items (-1 =
+  // none fail): how tests make a job fail.
+  int64_t fatal_after_items = -1;
+};
+
 struct Options {
   std::string host = "127.0.0.1";
   uint16_t port = 0;
@@ -219,6 +241,7 @@ struct Options {
   LatencySpec latency;
   BudgetSpec budget;
   WebhookSpec webhooks;
+  MigrationSpec migration;
 };
 
 struct Stats {

@@ -3,6 +3,8 @@
 // state and data live (and, for transactional sinks, commit) together.
 #pragma once
 
+#include "spsync/engine/export/export_state.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -39,6 +41,9 @@ struct SyncState {
   // nothing to delete.
   int64_t prior_high_water_id = 0;
   bool full_in_progress = false;
+  // A full sync through the Migration Export API (engine/src/export/): its
+  // job and how far its manifests are applied.
+  ExportJobState export_job;
 
   // Incremental mode: the token of the last change applied.
   std::string change_token;

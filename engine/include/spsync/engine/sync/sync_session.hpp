@@ -38,6 +38,18 @@ struct EntityConfig {
   int fetch_limit = 2000;           // GetChanges FetchLimit (max 2000)
   int token_max_age_days = 55;      // older change tokens force a full resync
   int streams = 0;                  // ID ranges read at once in a full sync (0 = automatic)
+  // How a full sync reads the list (README "Migration Export"): "rest"
+  // (paging), "export" (the Migration Export API), "auto" (export from
+  // export_above items on).
+  std::string full_sync = "rest";
+  int64_t export_above = 100000;
+  // The operator's SAS URLs (secrets: never logged); empty = provisioned
+  // through ProvisionMigrationContainers / ProvisionMigrationQueue.
+  std::string export_container_url{}, export_queue_url{};
+  bool export_encrypt = true;
+  std::string export_progress =
+      "queue";                   // "queue" (Azure queue) or "api" (GetMigrationJobProgress)
+  int export_poll_seconds = 60;  // between GetMigrationJobProgress polls
 };
 
 struct SessionOptions {
