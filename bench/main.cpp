@@ -44,6 +44,7 @@ int main(int argc, char** argv) {
   spsync::bench::RegisterEstateSuite();
   spsync::bench::RegisterLatencySuite();
   spsync::bench::RegisterShardsSuite();
+  spsync::bench::RegisterServeSuite();
 
   int n = static_cast<int>(args.size());
   args.push_back(nullptr);

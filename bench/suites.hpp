@@ -12,5 +12,6 @@ void RegisterMemorySuite();       // 6. peak RSS at 100k and 1M
 void RegisterEstateSuite();       // 7. 500 lists over 20 sites: discovery, idle runs
 void RegisterLatencySuite();      // 8. + 9. full sync at SharePoint latency, with a budget
 void RegisterShardsSuite();       // 10. four spsync run --shard processes
+void RegisterServeSuite();        // 11. spsync serve: change -> row latency, idle cost
 
 }  // namespace spsync::bench
