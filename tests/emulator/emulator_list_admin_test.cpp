@@ -379,7 +379,7 @@ TEST(EmulatorListAdmin, WebAndSiteChangeLogsCarryListAndWebIds) {
   const int64_t lead = e.AddItem({emea, "Leads"}, "{\"Title\":\"l\"}");
   ASSERT_EQ(Http(Api(e, north, "web/lists"), "POST", kLightWrite, "{\"Title\":\"Risks\"}").status,
             201);
-  e.RenameList({north, "Tasks"}, "Todo");
+  e.RenameList({north, "Tasks"}, "Chores");
   const std::string contracts = e.ListId({emea, "Contracts"});
   e.DeleteList({emea, "Contracts"});
   e.AddItem({"/sites/hr", "Tasks"}, "{\"Title\":\"elsewhere\"}");
@@ -398,7 +398,7 @@ TEST(EmulatorListAdmin, WebAndSiteChangeLogsCarryListAndWebIds) {
   EXPECT_EQ(site[2].list_id, e.ListId({north, "Risks"}));
   EXPECT_EQ(site[2].web_id, e.WebId(north));
   EXPECT_EQ(site[3].change_type, 2);
-  EXPECT_EQ(site[3].title, "Todo");
+  EXPECT_EQ(site[3].title, "Chores");
   EXPECT_EQ(site[4].change_type, 3);
   EXPECT_EQ(site[4].list_id, contracts);
   EXPECT_EQ(site[4].title, "Contracts");

@@ -22,22 +22,6 @@ using namespace spsync_serve_test;
 
 namespace {
 
-int64_t Rows(const std::string& db, const std::string& table) {
-  sqlite3* h = nullptr;
-  int64_t n = -1;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_busy_timeout(h, 2000);
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(h, ("SELECT count(*) FROM \"" + table + "\"").c_str(), -1, &st,
-                           nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-      n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(h);
-  return n;
-}
-
 std::string Promtool(const std::string& text, const std::string& dir) {
   std::ofstream(dir + "/check.prom") << text;
   auto e = RunToEnd({"/bin/sh", "-c", "promtool check metrics < " + dir + "/check.prom"}, {},

@@ -9,6 +9,7 @@
 #include <Poco/Net/HTTPResponse.h>
 #include <Poco/Net/ServerSocket.h>
 #include <Poco/StreamCopier.h>
+#include <sqlite3.h>
 
 #include <chrono>
 #include <functional>
@@ -49,6 +50,24 @@ inline HttpResult Http(uint16_t port, const std::string& method, const std::stri
     r.status = 0;
   }
   return r;
+}
+
+// Rows of `table` in the SQLite file at `db` (read-only, waiting for a
+// writer's lock), or -1.
+inline int64_t Rows(const std::string& db, const std::string& table = "orders") {
+  sqlite3* h = nullptr;
+  int64_t n = -1;
+  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
+    sqlite3_busy_timeout(h, 2000);
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(h, ("SELECT count(*) FROM \"" + table + "\"").c_str(), -1, &st,
+                           nullptr) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+      n = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+  }
+  sqlite3_close(h);
+  return n;
 }
 
 // Polls `ok` every 50 ms for up to `limit`; true once it holds.
