@@ -289,7 +289,12 @@ TEST_F(CliTest, SigtermFinishesThePagePersistsAndExitsThree) {
     execl(SPSYNC_CLI, SPSYNC_CLI, "run", "--config", cfg.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  // The signal lands in the middle of the crawl: after the first committed
+  // page (a slow machine, a sanitizer build, takes longer to get there than
+  // any fixed sleep).
+  std::string db = (dir_ / "out.db").string();
+  for (int i = 0; i < 300 && Count(db, "SELECT count(*) FROM \"orders\"") <= 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   kill(pid, SIGTERM);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -299,7 +304,6 @@ TEST_F(CliTest, SigtermFinishesThePagePersistsAndExitsThree) {
   EXPECT_EQ(WEXITSTATUS(status), 3) << out.str();
   EXPECT_NE(out.str().find("interrupted"), std::string::npos) << out.str();
   // What was applied is committed with its position: rows and state agree.
-  std::string db = (dir_ / "out.db").string();
   int64_t rows = Count(db, "SELECT count(*) FROM \"orders\"");
   EXPECT_GT(rows, 0);
   // Every row lies in the part of the list the state says is read: below the

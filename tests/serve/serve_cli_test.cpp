@@ -1,7 +1,7 @@
 // The real `spsync serve` against the emulator over HTTP: polling, health,
 // readiness going stale, SIGTERM in the middle of a session, metrics checked
 // by promtool and scraped by a real Prometheus server, and `run
-// --metrics-file`.
+// --metrics-file`, and the listener over TLS.
 #include "serve_support.hpp"
 #include "spsync/emulator/emulator.hpp"
 
@@ -9,6 +9,9 @@
 #include <signal.h>
 #include <sqlite3.h>
 #include <unistd.h>
+
+#include <Poco/Net/Context.h>
+#include <Poco/Net/HTTPSClientSession.h>
 
 #include <filesystem>
 #include <fstream>
@@ -188,6 +191,51 @@ TEST_F(ServeCli, RunWritesTheSameMetricsToAFile) {
       << m;
   EXPECT_EQ(Promtool(m, dir_.string()), "ok");
   EXPECT_FALSE(fs::exists(file + ".tmp"));
+}
+
+// GET over HTTPS from a client that trusts only `ca` (a PEM certificate):
+// the status, or 0 when the TLS handshake or the request fails.
+int HttpsStatus(uint16_t port, const std::string& target, const std::string& ca) {
+  try {
+    Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "",
+                                                         ca, Poco::Net::Context::VERIFY_STRICT);
+    Poco::Net::HTTPSClientSession s("127.0.0.1", port, ctx);
+    s.setTimeout(Poco::Timespan(10, 0));
+    Poco::Net::HTTPRequest req("GET", target, Poco::Net::HTTPMessage::HTTP_1_1);
+    s.sendRequest(req);
+    Poco::Net::HTTPResponse resp;
+    std::string body;
+    Poco::StreamCopier::copyToString(s.receiveResponse(resp), body);
+    return resp.getStatus();
+  } catch (const std::exception&) {
+    return 0;
+  }
+}
+
+// With `tlsCertificate` and `tlsKey` the listener speaks only HTTPS, with
+// that certificate: a client that verifies it against the certificate gets
+// the health check and the metrics; a plain-HTTP client gets no answer.
+TEST_F(ServeCli, ListensOverTlsWithTheConfiguredCertificate) {
+  StartEmulator(50);
+  const std::string key = (dir_ / "serve.key").string();
+  const std::string crt = (dir_ / "serve.crt").string();
+  ASSERT_EQ(std::system(("openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=127.0.0.1 "
+                         "-addext subjectAltName=IP:127.0.0.1 -keyout " +
+                         key + " -out " + crt + " 2>/dev/null")
+                            .c_str()),
+            0);
+  std::string cfg = WriteConfig(ServeSection(R"(, "pollEvery": "1h", "tlsCertificate": ")" + crt +
+                                             R"(", "tlsKey": ")" + key + "\""));
+  serve_ =
+      std::make_unique<Child>(std::vector<std::string>{SPSYNC_CLI, "serve", "--config", cfg},
+                              std::map<std::string, std::string>{}, (dir_ / "serve.log").string());
+  ASSERT_TRUE(WaitUntil([&] { return HttpsStatus(port_, "/healthz", crt) == 200; })) << Log();
+  ASSERT_TRUE(WaitUntil([&] { return Rows(db(), "orders") == 50; })) << Log();
+  EXPECT_EQ(HttpsStatus(port_, "/metrics", crt), 200);
+  EXPECT_EQ(Http(port_, "GET", "/healthz").status, 0) << "plain HTTP must not be answered";
+  serve_->Signal(SIGTERM);
+  Exit e = serve_->Finish(std::chrono::seconds(20));
+  EXPECT_EQ(e.code, 0) << e.out;
 }
 
 }  // namespace

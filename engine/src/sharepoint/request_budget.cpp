@@ -91,4 +91,13 @@ RequestBudget::HostStats RequestBudget::Stats(const std::string& host) const {
   return it == hosts_.end() ? HostStats{} : it->second.stats;
 }
 
+double RequestBudget::RequestsPerSecond(const std::string& host) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  auto it = hosts_.find(host);
+  if (options_.ru_per_request <= 0) return 0;
+  const double rate =
+      it == hosts_.end() ? options_.ru_per_minute * options_.share / 60.0 : it->second.rate;
+  return rate / options_.ru_per_request;
+}
+
 }  // namespace spsync::engine

@@ -178,7 +178,11 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
     HttpResponse resp;
     bool transient = false;
     try {
+      const auto sent = Clock::now();
       resp = http_->Send(attempt, reuse);
+      stats_.answer_micros += static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent).count());
+      stats_.answered++;
       stats_.bytes += resp.body.size();
       if (options_.budget) options_.budget->Observe(host_key_, resp);
       if (options_.on_response) options_.on_response(host_key_, resp.status);

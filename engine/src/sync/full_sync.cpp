@@ -6,6 +6,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include <cmath>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -53,10 +54,31 @@ void SyncSession::Impl::FetchPage(const std::string& url, ItemPage* page, spsync
 int SyncSession::Impl::Streams() const {
   if (entity_.streams > 0) return entity_.streams;
   // Automatic: one stream up to four pages (a few seconds even at
-  // SharePoint's pace), then one more for every four pages, at most eight.
+  // SharePoint's pace), else two to start with; more are added while the
+  // session thread waits for pages (StreamCap).
   int64_t pages = (list_.item_count + entity_.page_size - 1) / std::max(entity_.page_size, 1);
-  if (pages <= 4) return 1;
-  return static_cast<int>(std::min<int64_t>(8, (pages + 3) / 4));
+  return pages <= 4 ? 1 : 2;
+}
+
+int SyncSession::Impl::StreamCap(uint64_t answer_micros0, uint64_t answered0) const {
+  if (entity_.streams > 0) return entity_.streams;
+  // By the list's size: one stream for every four pages, at most eight
+  // (each holds a page in memory).
+  const int64_t pages = (list_.item_count + entity_.page_size - 1) / std::max(entity_.page_size, 1);
+  const auto by_size = static_cast<int>(std::min<int64_t>(8, (pages + 3) / 4));
+  // Under a request budget the aim is to use it: enough requests in flight
+  // that the budget, not SharePoint's latency, sets the pace. That is the
+  // budget's rate times the time one page takes to arrive (measured in this
+  // session, waits for the budget excluded), with a fifth more to absorb
+  // the spread.
+  const double rps = client_.BudgetRequestsPerSecond();
+  const uint64_t answered = client_.stats().answered - answered0;
+  if (rps <= 0 || answered < 2) return by_size;
+  const double latency =
+      static_cast<double>(client_.stats().answer_micros - answer_micros0) / 1e6 / answered;
+  const auto for_budget = static_cast<int>(std::min<double>(
+      {std::ceil(rps * latency * 1.2), kMaxBudgetStreams, static_cast<double>(pages / 2)}));
+  return std::max(by_size, for_budget);
 }
 
 std::vector<IdRange> SyncSession::Impl::PlanRanges(int streams, int64_t* max_id) {
@@ -123,6 +145,24 @@ class PagePipe {
   explicit PagePipe(size_t pages) : pool_(pages) {
     for (auto& p : pool_) free_.push_back(&p);
   }
+  // One more page for one more stream (a deque keeps the others in place).
+  void AddPage() {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(&pool_.emplace_back());
+    cv_.notify_all();
+  }
+  // The share of the time since the last call that Next() spent waiting
+  // for a page: near 1 when the streams are the bottleneck, near 0 when the
+  // sink is.
+  double TakeStarvedShare() {
+    std::lock_guard<std::mutex> lock(mu_);
+    const auto now = std::chrono::steady_clock::now();
+    const double wall = std::chrono::duration<double>(now - window_start_).count();
+    const double share = wall > 0 ? starved_seconds_ / wall : 0;
+    window_start_ = now;
+    starved_seconds_ = 0;
+    return share;
+  }
   // A free page, or nullptr once stopped.
   ItemPage* Take() {
     std::unique_lock<std::mutex> lock(mu_);
@@ -145,7 +185,12 @@ class PagePipe {
   // The next read page; nullopt when every stream has finished and nothing is left.
   std::optional<Delivery> Next() {
     std::unique_lock<std::mutex> lock(mu_);
-    cv_.wait(lock, [&] { return !ready_.empty() || running_ == 0; });
+    if (ready_.empty()) {
+      const auto since = std::chrono::steady_clock::now();
+      cv_.wait(lock, [&] { return !ready_.empty() || running_ == 0; });
+      starved_seconds_ +=
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - since).count();
+    }
     if (ready_.empty()) return std::nullopt;
     Delivery d = ready_.front();
     ready_.pop_front();
@@ -190,9 +235,11 @@ class PagePipe {
  private:
   mutable std::mutex mu_;
   std::condition_variable cv_;
-  std::vector<ItemPage> pool_;
+  std::deque<ItemPage> pool_;
   std::vector<ItemPage*> free_;
   std::deque<Delivery> ready_;
+  std::chrono::steady_clock::time_point window_start_ = std::chrono::steady_clock::now();
+  double starved_seconds_ = 0;
   int running_ = 0;
   bool stop_ = false;
   std::exception_ptr error_;
@@ -215,9 +262,9 @@ void SyncSession::Impl::RunFull() {
     else
       ranges = {{state_.page_last_id, INT64_MAX}};
   }
-  spdlog::info("[{}/{}] full sync of '{}' ({} items, {} stream{}){}", entity_.name,
+  spdlog::info("[{}/{}] full sync of '{}' ({} items, {} stream{}{}){}", entity_.name,
                options_.sink_name, list_.title, list_.item_count, streams, streams == 1 ? "" : "s",
-               resuming ? " resuming" : "");
+               entity_.streams > 0 ? "" : " to start", resuming ? " resuming" : "");
   // IDs one page covers, for deciding when a range is worth splitting.
   int64_t page_span = entity_.page_size;
   if (id_hint > 0 && list_.item_count > 0)
@@ -227,6 +274,8 @@ void SyncSession::Impl::RunFull() {
   CheckBudget("before the first page");
 
   const bool del_ranges = sink_.info().delete_ranges();
+  const uint64_t answer_micros0 = client_.stats().answer_micros;
+  const uint64_t answered0 = client_.stats().answered;
   PagePipe pipe(static_cast<size_t>(streams) + 1);
   auto stream = [&] {
     std::exception_ptr error;
@@ -310,6 +359,17 @@ void SyncSession::Impl::RunFull() {
       if (events_.page_applied) events_.page_applied(n, deletions.count());
       if (events_.progress) events_.progress(done, list_.item_count);
       if (deadline_.expired()) pipe.Stop();
+      // One more stream while this thread waits for pages more than a
+      // fifth of the time and the cap allows; it takes over half of the
+      // largest range left. A sink that is the bottleneck keeps the streams
+      // (and the pages they hold in memory) few.
+      const auto running = static_cast<int>(threads.size());
+      if (pipe.TakeStarvedShare() > 0.2 && running < StreamCap(answer_micros0, answered0)) {
+        spdlog::debug("[{}/{}] stream {} added", entity_.name, options_.sink_name, running + 1);
+        pipe.AddPage();
+        pipe.Started();
+        threads.emplace_back(stream);
+      }
     }
   } catch (...) {
     failure = std::current_exception();

@@ -119,8 +119,13 @@ class SyncSession::Impl {
   // After a full read: deletions done, switch to incremental from the token
   // taken at the start.
   void FinishFull();
-  // Streams for a full sync: entity_.streams, or automatic by the list's size.
+  // Streams a full sync starts with: entity_.streams, or automatic (1 or 2).
   int Streams() const;
+  // The most streams an automatic full sync may grow to: by the list's size,
+  // or under a request budget as many as keep the budget busy at the
+  // latency measured since (answer_micros0, answered0).
+  int StreamCap(uint64_t answer_micros0, uint64_t answered0) const;
+  static constexpr int kMaxBudgetStreams = 32;
   // Splits the list's ID space for `streams` readers (one request for the
   // highest ID, returned in *max_id).
   std::vector<IdRange> PlanRanges(int streams, int64_t* max_id);

@@ -259,7 +259,9 @@ SessionResult SyncSession::Impl::Run() {
       budget = sp->kind() == ErrorKind::kBudget;
     if (budget || (deadline_.expired() && dynamic_cast<const SinkFailure*>(&e) == nullptr)) {
       result_.outcome = Outcome::kPartial;
-      result_.error = e.what();
+      // A stop asked for (Ctrl-C, SIGTERM) cuts the time budget short: say
+      // which, whatever request it stopped.
+      result_.error = deadline_.cancelled() ? std::string("interrupted: ") + e.what() : e.what();
     } else {
       result_.outcome = Outcome::kFailed;
       result_.error = e.what();

@@ -54,6 +54,9 @@ class RequestBudget {
     uint64_t requests = 0;
   };
   HostStats Stats(const std::string& host) const;
+  // The requests a second the budget allows `host` (0: unlimited so far).
+  // A full sync sizes its automatic streams by it.
+  double RequestsPerSecond(const std::string& host) const;
 
  private:
   struct Host {

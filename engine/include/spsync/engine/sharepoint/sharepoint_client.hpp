@@ -51,6 +51,11 @@ struct ClientStats {
   std::atomic<uint64_t> retries{0};
   std::atomic<uint64_t> throttled{0};
   std::atomic<uint64_t> bytes{0};
+  // Time from sending a request to its answer, summed over the requests that
+  // were answered (waits for the budget or a throttle not included): with
+  // `answered`, SharePoint's mean latency as this client sees it.
+  std::atomic<uint64_t> answer_micros{0};
+  std::atomic<uint64_t> answered{0};
 };
 
 // A response body that does not parse: treated like a transport error.
@@ -117,6 +122,11 @@ class SharePointClient {
   // True if `url` is on the site's scheme, host and port (next links must be).
   bool SameOrigin(const std::string& url) const;
   const ClientStats& stats() const { return stats_; }
+  // The requests a second the tenant's budget allows this client's host
+  // (0: no budget, or none learned yet).
+  double BudgetRequestsPerSecond() const {
+    return options_.budget ? options_.budget->RequestsPerSecond(host_key_) : 0;
+  }
   Credentials& credentials() { return *credentials_; }
 
  private:
