@@ -13,6 +13,7 @@
 
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
+#include <spsync/sdk/text.hpp>
 
 #include <cinttypes>
 #include <cstdio>
