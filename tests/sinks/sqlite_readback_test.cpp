@@ -29,6 +29,16 @@ class SqliteReadbackTest : public ::testing::Test {
 // modified, etag, versions, attachment metadata and bytes.
 TEST_F(SqliteReadbackTest, RoundTripIsExact) {
   readback::RoundTrip(plugin(), Config(), Fidelity());
+  // A version written with its JSON only reads back without values (not
+  // as NULLs, which would claim the fields were empty).
+  Instance reader = plugin().MustOpen(Config());
+  ASSERT_TRUE(reader.LoadState("orders").ok());
+  std::vector<ReadVersion> raw_only;
+  ASSERT_TRUE(reader.ReadVersions(40, 0, 1, &raw_only).ok());
+  ASSERT_EQ(raw_only.size(), 1u);
+  EXPECT_EQ(raw_only[0].version_id, 512);
+  EXPECT_TRUE(raw_only[0].values.empty());
+  EXPECT_NE(raw_only[0].raw_json.find("\"ID\":40"), std::string::npos);
   // The file as the CLI sees it agrees: the unpersisted session left nothing.
   EXPECT_EQ(
       Count("SELECT count(*) n FROM orders WHERE id = " + std::to_string(readback::kItems + 50)),
