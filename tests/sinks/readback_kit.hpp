@@ -283,9 +283,11 @@ inline Model WriteSessions(Plugin& plugin, const std::map<std::string, std::stri
     EXPECT_TRUE(inst.Begin(v1.get()).ok());
     std::vector<int64_t> ids;
     for (int64_t id = 1; id <= kItems; ++id) ids.push_back(id);
-    // Two pages, as the engine sends them.
-    WriteItems(inst, std::vector<int64_t>(ids.begin(), ids.begin() + 100), 1, false, &m);
-    WriteItems(inst, std::vector<int64_t>(ids.begin() + 100, ids.end()), 1, false, &m);
+    // Pages of 20 (so a sink that writes a part per page has many).
+    for (size_t at = 0; at < ids.size(); at += 20)
+      WriteItems(
+          inst, std::vector<int64_t>(ids.begin() + at, ids.begin() + std::min(ids.size(), at + 20)),
+          1, false, &m);
     // Deleted in the same session; 30 comes back in session 2.
     EXPECT_TRUE(inst.Delete({30, 31}).ok());
     m.items.erase(30);
@@ -376,10 +378,11 @@ inline void ExpectValue(const ReadValue& got, const V& want, const Fidelity& f,
       EXPECT_EQ(got.i, want.i);
       break;
     case SPSYNC_VALUE_JSON:
-      if (f.json_semantic)
+      if (f.json_semantic) {
         EXPECT_EQ(Canonical(got.s), Canonical(want.s)) << got.s;
-      else
+      } else {
         EXPECT_EQ(got.s, want.s);
+      }
       break;
   }
 }
@@ -444,10 +447,11 @@ inline void ExpectItems(Instance& reader, const Model& m, const Fidelity& f) {
       const ExpectedItem& e = m.items.at(item.id);
       const std::string where = "item " + std::to_string(item.id);
       ExpectValues(item.values, e.values, f, where);
-      if (f.raw_json)
+      if (f.raw_json) {
         EXPECT_EQ(item.raw_json, e.raw) << where;
-      else
+      } else {
         ExpectBuiltObject(item.raw_json, item.id, where);
+      }
       EXPECT_EQ(item.modified, f.item_modified_version ? e.modified : "") << where;
       EXPECT_EQ(item.version, f.item_modified_version ? e.version : "") << where;
     }
@@ -486,14 +490,17 @@ inline void ExpectVersions(Instance& reader, const Model& m, const Fidelity& f) 
       EXPECT_EQ(v.editor_id, e.editor_id) << where;
       EXPECT_EQ(v.editor_name, e.editor_name) << where;
       EXPECT_EQ(v.editor_email, e.editor_email) << where;
-      if (f.raw_json)
+      if (f.raw_json) {
         EXPECT_EQ(v.raw_json, e.raw) << where;
-      else
+      } else {
         ExpectBuiltObject(v.raw_json, v.item_id, where);
+      }
       if (e.values.empty()) {
         // Raw only: no values, or (a sink that keeps only raw_json and
         // derives values from it) values that are the raw JSON's.
-        if (!v.values.empty()) EXPECT_EQ(v.values.size(), Fields(true).size()) << where;
+        if (!v.values.empty()) {
+          EXPECT_EQ(v.values.size(), Fields(true).size()) << where;
+        }
       } else {
         ExpectValues(v.values, e.values, f, where);
       }
