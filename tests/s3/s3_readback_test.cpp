@@ -1,10 +1,10 @@
-// The S3 sink read back through the C ABI (../sinks/readback_kit.hpp)
+// The S3 sink read back through the C ABI (../sinks/readback_checks.hpp)
 // against s3rver: committed data, versions and schema objects and
 // attachment files written over three sessions (the last never persisted),
 // read back by a fresh instance that follows _state.json; many small parts,
 // gzip on and off, multipart attachments read with ranged GETs in pieces
 // with flat memory.
-#include "../sinks/readback_kit.hpp"
+#include "../sinks/readback_checks.hpp"
 #include "s3_peer.hpp"
 
 namespace {

@@ -3,7 +3,7 @@
 // last never persisted), replayed by a fresh instance into the live items;
 // with rotation into many small files, a tab delimiter and no formula
 // escape; attachment files read in pieces with flat memory.
-#include "readback_kit.hpp"
+#include "readback_checks.hpp"
 
 namespace spsync::test {
 namespace {

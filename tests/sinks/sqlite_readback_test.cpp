@@ -3,7 +3,7 @@
 // closed, reopened by a fresh instance and read back exactly; with hard
 // table names, a rollback journal and soft deletes; attachment content read
 // in pieces with flat memory.
-#include "readback_kit.hpp"
+#include "readback_checks.hpp"
 
 namespace spsync::test {
 namespace {
