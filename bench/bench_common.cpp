@@ -7,6 +7,7 @@
 #include <spsync/plugins/loaded_plugin.hpp>
 #include <spsync/plugins/plugin_finder.hpp>
 
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <sstream>
 #include <stdexcept>
 #include <unordered_set>
@@ -237,6 +239,64 @@ std::vector<int64_t> LiveIds(const emulator::Emulator& emu) {
   ids.reserve(static_cast<size_t>(emu.ItemCount(kList)));
   emu.ForEachLiveItem(kList, [&](int64_t id, std::string_view) { ids.push_back(id); });
   return ids;
+}
+
+TableDigest DigestTables(const std::string& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
+    std::string why = sqlite3_errmsg(db);
+    sqlite3_close(db);
+    throw std::runtime_error(path + ": " + why);
+  }
+  auto query = [&](const std::string& sql, const std::function<void(sqlite3_stmt*)>& row) {
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
+      throw std::runtime_error(path + ": " + sqlite3_errmsg(db) + " in " + sql);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) throw std::runtime_error(path + ": " + sqlite3_errmsg(db));
+  };
+  TableDigest d;
+  auto mix = [&](const void* data, size_t n) {
+    const auto* p = static_cast<const unsigned char*>(data);
+    for (size_t i = 0; i < n; ++i) d.checksum = (d.checksum ^ p[i]) * 0x100000001b3ULL;
+  };
+  std::vector<std::string> tables;
+  query(
+      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_spsync%' "
+      "ESCAPE '\\' ORDER BY name",
+      [&](sqlite3_stmt* st) {
+        tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
+      });
+  for (const auto& t : tables) {
+    mix(t.data(), t.size() + 1);
+    query("SELECT * FROM \"" + t + "\" ORDER BY id", [&](sqlite3_stmt* st) {
+      ++d.rows;
+      for (int c = 0; c < sqlite3_column_count(st); ++c) {
+        if (std::string_view(sqlite3_column_name(st, c)) == "_synced_at") continue;
+        const unsigned char* v = sqlite3_column_text(st, c);
+        const int type = sqlite3_column_type(st, c);
+        mix(&type, sizeof type);
+        if (v != nullptr) mix(v, static_cast<size_t>(sqlite3_column_bytes(st, c)));
+        mix("", 1);
+      }
+    });
+  }
+  sqlite3_close(db);
+  return d;
+}
+
+std::string SizeLabel(int64_t n) {
+  return n >= 1000000 && n % 1000000 == 0 ? std::to_string(n / 1000000) + "M"
+         : n >= 1000                      ? std::to_string(n / 1000) + "k"
+                                          : std::to_string(n);
+}
+
+std::string Hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
+  return buf;
 }
 
 // ---- child process ------------------------------------------------------

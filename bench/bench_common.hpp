@@ -91,6 +91,20 @@ std::vector<std::string> SingleStreamUrls(engine::SharePointClient& client,
                                           const std::string& list_id,
                                           const engine::EntitySchema& schema);
 
+// What a user compares between two syncs: the rows of every item table of a
+// SQLite sink (all but the engine's own _spsync_* tables), in ID order, every
+// column but _synced_at (the time of the sync), FNV-1a 64 over the values.
+struct TableDigest {
+  int64_t rows = 0;
+  uint64_t checksum = 0xcbf29ce484222325ULL;
+  bool operator==(const TableDigest&) const = default;
+};
+TableDigest DigestTables(const std::string& sqlite_path);
+// "1M", "100k", "500": list sizes in names and the summary.
+std::string SizeLabel(int64_t n);
+// 16 hex digits.
+std::string Hex(uint64_t v);
+
 // Peak resident set of this process (VmHWM), MiB.
 double PeakRssMb();
 

@@ -16,16 +16,13 @@
 #include <spsync/engine/sharepoint/request_budget.hpp>
 
 #include <benchmark/benchmark.h>
-#include <sqlite3.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <functional>
 #include <map>
 #include <mutex>
 #include <stdexcept>
-#include <string_view>
 #include <vector>
 
 namespace spsync::bench {
@@ -69,61 +66,6 @@ std::unique_ptr<emulator::Emulator> StartSlowEmulator(int64_t items, double ru_p
   return emu;
 }
 
-// What a user compares between two syncs: the rows of every item table (all
-// but the engine's own _spsync_* tables), in ID order, every column but
-// _synced_at (the time of the sync), FNV-1a 64 over the values.
-struct TableDigest {
-  int64_t rows = 0;
-  uint64_t checksum = 0xcbf29ce484222325ULL;
-  bool operator==(const TableDigest&) const = default;
-};
-
-TableDigest DigestTables(const std::string& path) {
-  sqlite3* db = nullptr;
-  if (sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr) != SQLITE_OK) {
-    std::string why = sqlite3_errmsg(db);
-    sqlite3_close(db);
-    throw std::runtime_error(path + ": " + why);
-  }
-  auto query = [&](const std::string& sql, const std::function<void(sqlite3_stmt*)>& row) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr) != SQLITE_OK)
-      throw std::runtime_error(path + ": " + sqlite3_errmsg(db) + " in " + sql);
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) row(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) throw std::runtime_error(path + ": " + sqlite3_errmsg(db));
-  };
-  TableDigest d;
-  auto mix = [&](const void* data, size_t n) {
-    const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < n; ++i) d.checksum = (d.checksum ^ p[i]) * 0x100000001b3ULL;
-  };
-  std::vector<std::string> tables;
-  query(
-      "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE '\\_spsync%' "
-      "ESCAPE '\\' ORDER BY name",
-      [&](sqlite3_stmt* st) {
-        tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(st, 0)));
-      });
-  for (const auto& t : tables) {
-    mix(t.data(), t.size() + 1);
-    query("SELECT * FROM \"" + t + "\" ORDER BY id", [&](sqlite3_stmt* st) {
-      ++d.rows;
-      for (int c = 0; c < sqlite3_column_count(st); ++c) {
-        if (std::string_view(sqlite3_column_name(st, c)) == "_synced_at") continue;
-        const unsigned char* v = sqlite3_column_text(st, c);
-        const int type = sqlite3_column_type(st, c);
-        mix(&type, sizeof type);
-        if (v != nullptr) mix(v, static_cast<size_t>(sqlite3_column_bytes(st, c)));
-        mix("", 1);
-      }
-    });
-  }
-  sqlite3_close(db);
-  return d;
-}
-
 struct SyncRun {
   double seconds = 0;
   int streams_seen = 0;  // threads that requested item pages
@@ -161,18 +103,6 @@ SyncRun SyncOnce(emulator::Emulator& emu, const std::string& dir, int streams,
   return run;
 }
 
-std::string Label(int64_t n) {
-  return n >= 1000000 && n % 1000000 == 0 ? std::to_string(n / 1000000) + "M"
-         : n >= 1000                      ? std::to_string(n / 1000) + "k"
-                                          : std::to_string(n);
-}
-
-std::string Hex(uint64_t v) {
-  char buf[24];
-  std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(v));
-  return buf;
-}
-
 void ServerStatsCounters(const emulator::Stats& s, benchmark::State& state) {
   state.counters["srv_total"] = static_cast<double>(s.total);
   state.counters["srv_items"] = static_cast<double>(s.items);
@@ -199,7 +129,7 @@ void BM_LatencyFullSync(benchmark::State& state) {
       state.counters["rows"] = static_cast<double>(run.digest.rows);
       state.counters["items_per_second"] = static_cast<double>(run.digest.rows) / run.seconds;
       ServerStatsCounters(run.server, state);
-      const std::string l = Label(n);
+      const std::string l = SizeLabel(n);
       const std::string name = streams == 0 ? "auto" : std::to_string(streams);
       const int64_t limit = (n + 4999) / 5000 + run.streams_seen + 4;
       auto& s = Summary::Get();
@@ -261,7 +191,7 @@ void BM_LatencyBudget(benchmark::State& state) {
       state.counters["ru_per_minute"] = st.ru_spent / run.seconds * 60;
       state.counters["engine_wait_s"] = run.budget_wait_s;
       ServerStatsCounters(st, state);
-      const std::string l = Label(n);
+      const std::string l = SizeLabel(n);
       const std::string name = streams == 0 ? "auto" : std::to_string(streams);
       const std::string what = "budget " + Fmt(rate, 0) + " RU/min, " + l + ", " + name + " (" +
                                std::to_string(run.streams_seen) + " streams)";

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   spsync::engine::SetTunedAllocatorEnvironment();
   if (argc > 1 && std::strcmp(argv[1], "--spsync-child") == 0)
     return spsync::bench::ChildMain(argc, argv);
+  if (argc > 1 && std::strcmp(argv[1], "--spsync-export-child") == 0)
+    return spsync::bench::ExportChildMain(argc, argv);
 
   // Our own flags, stripped before benchmark::Initialize sees them.
   bool json = false;
@@ -45,6 +47,7 @@ int main(int argc, char** argv) {
   spsync::bench::RegisterLatencySuite();
   spsync::bench::RegisterShardsSuite();
   spsync::bench::RegisterServeSuite();
+  spsync::bench::RegisterExportSuite();
 
   int n = static_cast<int>(args.size());
   args.push_back(nullptr);

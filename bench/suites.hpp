@@ -13,5 +13,9 @@ void RegisterEstateSuite();       // 7. 500 lists over 20 sites: discovery, idle
 void RegisterLatencySuite();      // 8. + 9. full sync at SharePoint latency, with a budget
 void RegisterShardsSuite();       // 10. four spsync run --shard processes
 void RegisterServeSuite();        // 11. spsync serve: change -> row latency, idle cost
+void RegisterExportSuite();       // 12. full sync through the Migration Export API vs REST
+
+// Suite 12's child process: argv = {exe, "--spsync-export-child", fd, site, db, path, poll s}.
+int ExportChildMain(int argc, char** argv);
 
 }  // namespace spsync::bench

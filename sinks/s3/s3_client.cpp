@@ -298,8 +298,9 @@ std::optional<std::string> Client::GetRange(const std::string& key, uint64_t off
       {{"Range", "bytes=" + std::to_string(offset) + "-" + std::to_string(offset + length - 1)}});
   if (r.status == 404) return std::nullopt;
   if (r.status == 416) return std::string();
-  // A server that ignores Range answers 200 with the whole object.
-  if (r.status == 200 && r.body.size() > length) {
+  // A server that ignores Range answers 200 with the whole object, which
+  // starts at byte 0 whatever the offset: cut the range out of it.
+  if (r.status == 200) {
     if (offset >= r.body.size()) return std::string();
     return r.body.substr(static_cast<size_t>(offset), length);
   }

@@ -1,7 +1,6 @@
 #include "sqlite_attachments.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 namespace spsync::sqlite {
 
@@ -83,7 +82,8 @@ bool AttachmentStore::Ready(bool create) {
               "SELECT item_id, file_name, size, sha256, etag, modified, modified_unix, url "
               "FROM " +
                   a + " WHERE item_id = ?1 AND size >= 0 ORDER BY file_name");
-  db_.Prepare(chunk_at_, "SELECT \"offset\", data FROM " + c +
+  // length() of a BLOB is read from the record header, not the content.
+  db_.Prepare(chunk_at_, "SELECT rowid, \"offset\", length(data) FROM " + c +
                              " WHERE attachment = ?1 AND \"offset\" <= ?2 ORDER BY \"offset\" "
                              "DESC LIMIT 1");
   ready_ = true;
@@ -276,26 +276,37 @@ size_t AttachmentStore::Read(int64_t item_id, std::string_view file_name, uint64
     if (rc != SQLITE_OK) db_.Fail(rc, "reading " + what);
     return n;
   }
-  // Chunk rows: the one holding `offset`, read up to its end.
-  st = chunk_at_.get();
-  sqlite3_reset(st);
-  sqlite3_bind_int64(st, 1, rowid);
-  sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(offset));
-  rc = sqlite3_step(st);
+  // Chunk rows: the one holding each offset in turn, until the buffer is
+  // full or the file ends; only the range asked for is read from each
+  // (sqlite3_blob_read), never a whole chunk.
+  auto* out = static_cast<char*>(buffer);
   size_t n = 0;
-  if (rc == SQLITE_ROW) {
-    const uint64_t start = static_cast<uint64_t>(sqlite3_column_int64(st, 0));
-    const auto* data = static_cast<const char*>(sqlite3_column_blob(st, 1));
-    const uint64_t len = static_cast<uint64_t>(sqlite3_column_bytes(st, 1));
-    if (offset < start + len) {
-      n = static_cast<size_t>(std::min<uint64_t>(capacity, start + len - offset));
-      std::memcpy(buffer, data + (offset - start), n);
-    }
-  } else if (rc != SQLITE_DONE) {
+  while (n < capacity) {
+    const uint64_t at = offset + n;
+    st = chunk_at_.get();
     sqlite3_reset(st);
-    db_.Fail(rc, "reading " + what);
+    sqlite3_bind_int64(st, 1, rowid);
+    sqlite3_bind_int64(st, 2, static_cast<sqlite3_int64>(at));
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) break;
+    if (rc != SQLITE_ROW) {
+      sqlite3_reset(st);
+      db_.Fail(rc, "reading " + what);
+    }
+    const sqlite3_int64 chunk = sqlite3_column_int64(st, 0);
+    const uint64_t start = static_cast<uint64_t>(sqlite3_column_int64(st, 1));
+    const uint64_t len = static_cast<uint64_t>(sqlite3_column_int64(st, 2));
+    sqlite3_reset(st);
+    if (at >= start + len) break;  // past the last chunk: the end
+    const size_t take = static_cast<size_t>(std::min<uint64_t>(capacity - n, start + len - at));
+    sqlite3_blob* blob = nullptr;
+    rc = sqlite3_blob_open(db_.get(), "main", chunks_.c_str(), "data", chunk, 0, &blob);
+    if (rc == SQLITE_OK)
+      rc = sqlite3_blob_read(blob, out + n, static_cast<int>(take), static_cast<int>(at - start));
+    sqlite3_blob_close(blob);
+    if (rc != SQLITE_OK) db_.Fail(rc, "reading " + what);
+    n += take;
   }
-  sqlite3_reset(st);
   return n;
 }
 

@@ -110,10 +110,13 @@ bool Reader::Load() {
                           " ORDER BY id LIMIT ?2");
   const std::string versions = table_ + "__versions";
   if (db_.TableExists(versions)) {
+    // A table from before _values (only read, never written since) has
+    // values in every row.
+    const bool marked = db_.HasColumn(versions, "_values");
     db_.Prepare(versions_,
                 "SELECT _item_id, _version_id, _label, _modified, _editor_id, _editor_name, "
-                "_editor_email, _raw" +
-                    cols + " FROM " + Quote(versions) +
+                "_editor_email, _raw, " +
+                    std::string(marked ? "_values" : "1") + cols + " FROM " + Quote(versions) +
                     " WHERE (_item_id, _version_id) > (?1, ?2) ORDER BY _item_id, _version_id "
                     "LIMIT ?3");
   }
@@ -169,8 +172,11 @@ void Reader::Versions(int64_t after_item_id, int64_t after_version_id, size_t ma
     v.editor_name = ColumnText(st, 5);
     v.editor_email = ColumnText(st, 6);
     v.raw_json = ColumnText(st, 7);
-    for (size_t f = 0; f < columns_.size(); ++f)
-      v.values.push_back(ColumnValue(st, static_cast<int>(f) + 8, schema_.fields[f].value_type));
+    // Written with its JSON only: no values (value_count 0), not NULLs.
+    const bool has_values =
+        sqlite3_column_type(st, 8) == SQLITE_NULL || sqlite3_column_int(st, 8) != 0;
+    for (size_t f = 0; has_values && f < columns_.size(); ++f)
+      v.values.push_back(ColumnValue(st, static_cast<int>(f) + 9, schema_.fields[f].value_type));
     out.push_back(std::move(v));
   }
   sqlite3_reset(st);

@@ -43,9 +43,9 @@ std::map<std::string, std::string> Columns(Db& db, const std::string& table) {
 // Columns no field may take: the table's own and the versions table's.
 const std::set<std::string>& Reserved() {
   static const std::set<std::string> reserved = {
-      "id",          "_raw",       "_modified",    "_version",     "_synced_at", "_deleted",
-      "_deleted_at", "rowid",      "oid",          "_rowid_",      "_item_id",   "_version_id",
-      "_label",      "_editor_id", "_editor_name", "_editor_email"};
+      "id",          "_raw",       "_modified",    "_version",      "_synced_at", "_deleted",
+      "_deleted_at", "rowid",      "oid",          "_rowid_",       "_item_id",   "_version_id",
+      "_label",      "_editor_id", "_editor_name", "_editor_email", "_values"};
   return reserved;
 }
 
@@ -224,8 +224,16 @@ void EnsureVersionsTable(Db& db, const std::string& table, const std::vector<std
   db.Exec("CREATE TABLE IF NOT EXISTS " + q +
           "(\"_item_id\" INTEGER NOT NULL, \"_version_id\" INTEGER NOT NULL, \"_label\" TEXT, "
           "\"_modified\" TEXT, \"_editor_id\" INTEGER, \"_editor_name\" TEXT, \"_editor_email\" "
-          "TEXT, \"_raw\" TEXT, \"_synced_at\" TEXT, PRIMARY KEY(\"_item_id\", \"_version_id\"))");
+          "TEXT, \"_raw\" TEXT, \"_synced_at\" TEXT, \"_values\" INTEGER, PRIMARY "
+          "KEY(\"_item_id\", \"_version_id\"))");
   std::map<std::string, std::string> existing = Columns(db, v);
+  // _values (0: the version came with its JSON only, so its NULL field
+  // columns mean "unknown", not NULL) joined the table after its first
+  // release; tables from before get it, their rows read as having values.
+  if (existing.count("_values") == 0) {
+    db.Exec("ALTER TABLE " + q + " ADD COLUMN \"_values\" INTEGER");
+    existing["_values"] = "_values";
+  }
   for (size_t i = 0; i < columns.size(); ++i) {
     if (existing.count(Lower(columns[i])) != 0) continue;
     db.Exec("ALTER TABLE " + q + " ADD COLUMN " + Quote(columns[i]) + " " +

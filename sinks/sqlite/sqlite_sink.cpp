@@ -402,9 +402,11 @@ class SqliteSink : public spsync::sdk::Sink {
       BindView(st, 7, v->editor_email);
       BindView(st, 8, v->raw_json);
       sqlite3_bind_text(st, 9, now.data(), static_cast<int>(now.size()), SQLITE_STATIC);
+      // Without values the field columns stay NULL and read back as unknown.
+      sqlite3_bind_int(st, 10, v->value_count != 0 ? 1 : 0);
       bool ok = true;
       for (int f = 0; f < fields && v->value_count != 0 && ok; ++f) {
-        if (!BindValue(st, f + 10, v->values[f], scratch)) {
+        if (!BindValue(st, f + 11, v->values[f], scratch)) {
           call.Reject(i, "version of item " + std::to_string(v->item_id) + ": value " +
                              std::to_string(f) + " has an unknown type");
           ok = false;
@@ -490,14 +492,14 @@ class SqliteSink : public spsync::sdk::Sink {
     spsync::sqlite::EnsureVersionsTable(*db_, table_, columns_, value_types_);
     std::string cols =
         "\"_item_id\", \"_version_id\", \"_label\", \"_modified\", \"_editor_id\", "
-        "\"_editor_name\", \"_editor_email\", \"_raw\", \"_synced_at\"";
-    std::string params = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9";
+        "\"_editor_name\", \"_editor_email\", \"_raw\", \"_synced_at\", \"_values\"";
+    std::string params = "?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10";
     std::string set;
-    int n = 9;
-    for (int i = 3; i <= 9; ++i) {
+    int n = 10;
+    for (int i = 3; i <= 10; ++i) {
       static const char* const kNames[] = {"_label",       "_modified",     "_editor_id",
                                            "_editor_name", "_editor_email", "_raw",
-                                           "_synced_at"};
+                                           "_synced_at",   "_values"};
       const std::string c = Quote(kNames[i - 3]);
       set += (set.empty() ? "" : ", ") + c + " = excluded." + c;
     }

@@ -45,7 +45,12 @@ TEST(KafkaV12, CapabilitiesArePerInstance) {
   EXPECT_TRUE(Kafka().vtable().capabilities & SPSYNC_CAP_ATTACHMENTS);
   EXPECT_TRUE(Kafka().vtable().capabilities & SPSYNC_CAP_VERSIONS);
   EXPECT_FALSE(Kafka().vtable().capabilities & SPSYNC_CAP_READ_BACK);
+  // No reading back (see sinks/kafka/README.md): none of its callbacks, and
+  // no instance claims it, transactional or not.
+  EXPECT_EQ(Kafka().vtable().read_schema, nullptr);
   EXPECT_EQ(Kafka().vtable().read_items, nullptr);
+  EXPECT_EQ(Kafka().vtable().read_versions, nullptr);
+  EXPECT_EQ(Kafka().vtable().attachment_read, nullptr);
   ASSERT_NE(Kafka().vtable().instance_capabilities, nullptr);
   MockCluster cluster;
   Instance plain = Kafka().MustOpen({{"brokers", cluster.bootstraps()}});
@@ -56,6 +61,8 @@ TEST(KafkaV12, CapabilitiesArePerInstance) {
                                    {"transactionalId", "caps-test"},
                                    {"timeoutMs", "15000"}});
   EXPECT_TRUE(txn.Capabilities() & SPSYNC_CAP_TRANSACTIONAL_PERSIST);
+  EXPECT_FALSE(plain.Capabilities() & SPSYNC_CAP_READ_BACK);
+  EXPECT_FALSE(txn.Capabilities() & SPSYNC_CAP_READ_BACK);
 }
 
 // Attachment records (no bytes), tombstones, versions and resolved values

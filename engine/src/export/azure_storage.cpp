@@ -59,12 +59,21 @@ std::string XmlEscape(std::string_view s) {
   return out;
 }
 
+AzureStats& Process() {
+  static AzureStats stats;
+  return stats;
+}
+
 }  // namespace
 
 std::string BlobUrl(const std::string& container_sas_url, const std::string& blob) {
   std::string path = "/";
   path += EncodeSegment(blob);
   return WithQuery(container_sas_url, path, "");
+}
+
+const AzureStats& AzureStorageClient::ProcessStats() {
+  return Process();
 }
 
 AzureStorageClient::AzureStorageClient(std::shared_ptr<HttpClient> http, int max_attempts)
@@ -90,6 +99,7 @@ HttpResponse AzureStorageClient::Send(HttpRequest req, const std::string& what,
     if (deadline.remaining() < std::chrono::hours(24 * 300))
       req.not_after = std::chrono::steady_clock::now() + deadline.remaining();
     stats_.requests++;
+    Process().requests++;
     HttpResponse r;
     try {
       r = http_->Send(req);
@@ -98,6 +108,7 @@ HttpResponse AzureStorageClient::Send(HttpRequest req, const std::string& what,
       continue;
     }
     stats_.bytes += r.body.size();
+    Process().bytes += r.body.size();
     if (std::find(ok.begin(), ok.end(), r.status) != ok.end()) return r;
     std::string code = r.Header("x-ms-error-code");
     if (code.empty()) code = XmlText(r.body, "Code");

@@ -81,6 +81,9 @@ class AzureStorageClient {
                   const Deadline& deadline);
 
   const AzureStats& stats() const { return stats_; }
+  // Every client of this process together: a session's clients live only
+  // while it runs, and what it cost in Azure is read after (bench suite 12).
+  static const AzureStats& ProcessStats();
 
  private:
   HttpResponse Send(HttpRequest req, const std::string& what, const Deadline& deadline,
