@@ -194,7 +194,7 @@ TEST(EmulatorAttachments, BytesByBothUrlFormsAreExact) {
             404);
   int64_t gap = 1;  // an ID that does not exist
   while (!e.ItemJson("Orders", gap).empty()) ++gap;
-  for (const std::string& what : {"/AttachmentFiles", "/AttachmentFiles('x.txt')/$value"}) {
+  for (const char* what : {"/AttachmentFiles", "/AttachmentFiles('x.txt')/$value"}) {
     auto missing_item = Http(Item(e, gap) + what);
     EXPECT_EQ(missing_item.status, 404);
     EXPECT_NE(missing_item.body.find("Item does not exist"), std::string::npos);

@@ -51,7 +51,9 @@ TEST(EmulatorVersions, EveryUpdateKeepsAVersionNewestFirst) {
     EXPECT_EQ(v->getValue<int>("ID"), id);
     // The version's time, older ones earlier; people as SharePoint shapes them.
     const std::string created = v->getValue<std::string>("Created");
-    if (i) EXPECT_LT(created, newer_created);
+    if (i) {
+      EXPECT_LT(created, newer_created);
+    }
     newer_created = created;
     EXPECT_EQ(v->getValue<std::string>("Modified"), created);
     auto editor = v->getObject("Editor");

@@ -26,7 +26,7 @@ RestError FileNotFound() {
 }
 
 // An OData string literal's content: quotes doubled.
-std::string Literal(std::string_view s) {
+std::string DoubleQuotes(std::string_view s) {
   std::string out;
   for (char ch : s) {
     out.push_back(ch);
@@ -71,7 +71,7 @@ std::string AttachmentUrl(const ListState& l, int64_t id, std::string_view name)
 void AppendAttachment(std::string& out, const Negotiated& fmt, std::string_view web_url,
                       const ListState& l, int64_t id, const AttachmentFile& f) {
   const std::string edit = "Web/Lists(guid'" + l.id() + "')/Items(" + std::to_string(id) +
-                           ")/AttachmentFiles('" + Literal(f.name) + "')";
+                           ")/AttachmentFiles('" + DoubleQuotes(f.name) + "')";
   const std::string url = AttachmentUrl(l, id, f.name);
   EntityMeta meta{"SP.Attachment", std::string(web_url) + "/_api/" + edit,
                   std::string(web_url) + "/_api/" + EscapePath(edit), edit, ""};
