@@ -5,6 +5,7 @@
 
 #include <stdexcept>
 
+#include "api/attachments.hpp"
 #include "http/cost_model.hpp"
 #include "http/faults.hpp"
 #include "http/server.hpp"
@@ -107,6 +108,81 @@ void Emulator::DeleteItem(const ListRef& list, int64_t id) {
 void Emulator::RestoreItem(const ListRef& list, int64_t id) {
   std::unique_lock lock(impl_->mu);
   impl_->Restore(impl_->Require(list), id);
+}
+
+namespace {
+// The item's attachment of that name (any case), or nullptr.
+const detail::AttachmentFile* FindFile(const std::vector<detail::AttachmentFile>& files,
+                                       std::string_view name) {
+  for (const auto& f : files)
+    if (detail::IEquals(f.name, name)) return &f;
+  return nullptr;
+}
+}  // namespace
+
+void Emulator::AddAttachment(const ListRef& list, int64_t id, std::string_view file_name,
+                             std::string_view bytes) {
+  std::unique_lock lock(impl_->mu);
+  ListState& l = impl_->Require(list);
+  if (!l.IsLive(id)) throw std::invalid_argument("item " + std::to_string(id) + " is not live");
+  l.PutAttachment(id,
+                  detail::AttachmentFile{std::string(file_name), static_cast<int64_t>(bytes.size()),
+                                         std::make_shared<const std::string>(bytes), 0},
+                  impl_->NowUnix());
+  impl_->RecordItem(l, 2, id);
+}
+
+void Emulator::AddSyntheticAttachment(const ListRef& list, int64_t id, std::string_view file_name,
+                                      int64_t size) {
+  std::unique_lock lock(impl_->mu);
+  ListState& l = impl_->Require(list);
+  if (!l.IsLive(id)) throw std::invalid_argument("item " + std::to_string(id) + " is not live");
+  if (size < 0) throw std::invalid_argument("negative attachment size");
+  l.PutAttachment(
+      id,
+      detail::AttachmentFile{std::string(file_name), size, nullptr, l.AttachmentKey(id, file_name)},
+      impl_->NowUnix());
+  impl_->RecordItem(l, 2, id);
+}
+
+void Emulator::DeleteAttachment(const ListRef& list, int64_t id, std::string_view file_name) {
+  std::unique_lock lock(impl_->mu);
+  ListState& l = impl_->Require(list);
+  if (!l.IsLive(id)) throw std::invalid_argument("item " + std::to_string(id) + " is not live");
+  if (!l.RemoveAttachment(id, file_name, impl_->NowUnix()))
+    throw std::invalid_argument("item " + std::to_string(id) + " has no attachment '" +
+                                std::string(file_name) + "'");
+  impl_->RecordItem(l, 2, id);
+}
+
+std::vector<AttachmentInfo> Emulator::Attachments(const ListRef& list, int64_t id) const {
+  std::shared_lock lock(impl_->mu);
+  const ListState& l = impl_->Require(list);
+  std::vector<AttachmentInfo> out;
+  if (!l.IsLive(id)) return out;
+  for (const auto& f : l.AttachmentFiles(id))
+    out.push_back({f.name, f.size, detail::AttachmentUrl(l, id, f.name)});
+  return out;
+}
+
+std::string Emulator::AttachmentBytes(const ListRef& list, int64_t id,
+                                      std::string_view file_name) const {
+  std::shared_lock lock(impl_->mu);
+  const ListState& l = impl_->Require(list);
+  auto files = l.IsLive(id) ? l.AttachmentFiles(id) : std::vector<detail::AttachmentFile>{};
+  const detail::AttachmentFile* f = FindFile(files, file_name);
+  if (!f)
+    throw std::invalid_argument("item " + std::to_string(id) + " has no attachment '" +
+                                std::string(file_name) + "'");
+  if (f->bytes) return *f->bytes;
+  std::string bytes(static_cast<size_t>(f->size), '\0');
+  detail::SyntheticBytes(f->key, 0, bytes.size(), bytes.data());
+  return bytes;
+}
+
+int64_t Emulator::VersionCount(const ListRef& list, int64_t id) const {
+  std::shared_lock lock(impl_->mu);
+  return static_cast<int64_t>(impl_->Require(list).VersionValues(id).size());
 }
 
 void Emulator::AddField(const ListRef& list, std::string_view title,
@@ -223,6 +299,8 @@ Stats Emulator::GetStats() const {
   s.token = c(RequestKind::kToken);
   s.context_info = c(RequestKind::kContextInfo);
   s.discovery = c(RequestKind::kDiscovery);
+  s.attachments = c(RequestKind::kAttachments);
+  s.versions = c(RequestKind::kVersions);
   s.throttled = impl_->throttled.load();
   s.faulted = impl_->faulted.load();
   s.ru_spent = impl_->budget->spent();

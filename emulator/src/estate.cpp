@@ -11,6 +11,7 @@
 
 namespace spsync::emulator {
 
+using detail::ListShape;
 using detail::ListState;
 using detail::SiteState;
 using detail::WebState;
@@ -100,9 +101,13 @@ void AddListToWeb(Emulator::Impl& impl, WebState& web, const ListSpec& spec, int
     throw std::invalid_argument("invalid list spec '" + spec.title + "' in web '" + web.url + "'");
   if (web.FindByTitle(spec.title))
     throw std::invalid_argument("duplicate list '" + spec.title + "' in web '" + web.url + "'");
-  auto list = std::make_unique<ListState>(
-      impl.opt.seed, web.ListIdentity(spec.title), spec.title, spec.item_count, generation, created,
-      UserListShape(spec.title, spec.base_template, spec.hidden, spec.description));
+  if (spec.attachment_percent < 0 || spec.attachment_percent > 100 || spec.attachment_avg_bytes < 0)
+    throw std::invalid_argument("invalid attachments of list '" + spec.title + "'");
+  ListShape shape = UserListShape(spec.title, spec.base_template, spec.hidden, spec.description);
+  shape.attachment_percent = spec.attachment_percent;
+  shape.attachment_avg_bytes = spec.attachment_avg_bytes;
+  auto list = std::make_unique<ListState>(impl.opt.seed, web.ListIdentity(spec.title), spec.title,
+                                          spec.item_count, generation, created, std::move(shape));
   list->set_web(&web);
   web.lists.push_back(std::move(list));
 }

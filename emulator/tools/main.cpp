@@ -1,4 +1,5 @@
 // spsync-emulator: a local SharePoint Online for the demo, tests and benchmarks.
+#include <cctype>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -21,6 +22,7 @@ const char* kUsage =
     "                       [--estate SITES,WEBS,LISTS,ITEMS]\n"
     "                       [--field [/web:]List:Title=Type ...] [--indexed [/web:]List:Field "
     "...]\n"
+    "                       [--attachments [/web:]List=2%,100KB ...]\n"
     "                       [--token SECRET | --tenant T --client-id ID --client-cert cert.pem]\n"
     "                       [--change-retention-days 60] [--expired-token-silently-empty]\n"
     "                       [--threads 64] [--latency 300ms+0.2ms]\n"
@@ -66,6 +68,68 @@ spsync::emulator::ListSpec ParseListSpec(const std::string& spec, const char* op
   if (eq == std::string::npos || eq == 0)
     throw std::invalid_argument(std::string(option) + " wants Title=COUNT");
   return {spec.substr(0, eq), ParseInt(spec.substr(eq + 1), "item count")};
+}
+
+// --attachments [/web:]List=PERCENT%[,SIZE]: that share of the list's items
+// has synthetic attachments of about SIZE (512, 100KB, 2MB, 1GB; default 100KB).
+struct AttachmentOption {
+  std::string web, list;
+  double percent = 0;
+  int64_t avg_bytes = 100 * 1024;
+};
+
+AttachmentOption ParseAttachments(std::string spec) {
+  AttachmentOption a;
+  a.web = WebPrefix(spec);
+  const size_t eq = spec.rfind('=');
+  if (eq == std::string::npos || eq == 0)
+    throw std::invalid_argument("--attachments wants List=PERCENT%[,SIZE], got '" + spec + "'");
+  a.list = spec.substr(0, eq);
+  std::string rest = spec.substr(eq + 1);
+  const size_t comma = rest.find(',');
+  std::string pct = rest.substr(0, comma);
+  if (!pct.empty() && pct.back() == '%') pct.pop_back();
+  char* end = nullptr;
+  a.percent = std::strtod(pct.c_str(), &end);
+  if (pct.empty() || *end || a.percent < 0 || a.percent > 100)
+    throw std::invalid_argument("--attachments: invalid percentage '" + rest + "'");
+  if (comma != std::string::npos) {
+    std::string size = rest.substr(comma + 1);
+    double v = std::strtod(size.c_str(), &end);
+    std::string unit = end ? end : "";
+    for (auto& ch : unit) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    const double scale = unit.empty() || unit == "B" ? 1
+                         : unit == "KB"              ? 1024
+                         : unit == "MB"              ? 1024.0 * 1024
+                         : unit == "GB"              ? 1024.0 * 1024 * 1024
+                                                     : -1;
+    if (size.empty() || end == size.c_str() || scale < 0 || v < 0)
+      throw std::invalid_argument("--attachments: invalid size '" + size +
+                                  "' (want e.g. 512, 100KB, 2MB)");
+    a.avg_bytes = static_cast<int64_t>(v * scale);
+  }
+  return a;
+}
+
+// Sets the attachments of the declared list the option names.
+void ApplyAttachments(spsync::emulator::Options& o, const AttachmentOption& a) {
+  auto apply = [&](std::vector<spsync::emulator::ListSpec>& lists) {
+    for (auto& l : lists)
+      if (l.title == a.list) {
+        l.attachment_percent = a.percent;
+        l.attachment_avg_bytes = a.avg_bytes;
+        return true;
+      }
+    return false;
+  };
+  if (a.web.empty() && apply(o.lists)) return;
+  for (auto& site : o.sites)
+    for (auto& web : site.webs)
+      if ((a.web.empty() ? &web == &o.sites.front().webs.front() : web.url == a.web) &&
+          apply(web.lists))
+        return;
+  throw std::invalid_argument("--attachments: no declared list '" + a.list + "'" +
+                              (a.web.empty() ? "" : " in web " + a.web));
 }
 
 // Sites and webs from --web: a URL under a declared web of a site becomes a
@@ -116,6 +180,7 @@ int main(int argc, char** argv) {
   Options o;
   WebDeclarations webs(o);
   bool site_given = false;
+  std::vector<AttachmentOption> attachments;
   try {
     for (int i = 1; i < argc; ++i) {
       std::string a = argv[i];
@@ -170,6 +235,8 @@ int main(int argc, char** argv) {
         if (colon == std::string::npos || colon == 0 || colon + 1 == spec.size())
           throw std::invalid_argument("--indexed wants List:Field, got '" + spec + "'");
         o.indexed.push_back({spec.substr(0, colon), spec.substr(colon + 1), web});
+      } else if (a == "--attachments") {
+        attachments.push_back(ParseAttachments(value()));
       } else if (a == "--seed")
         o.seed = static_cast<uint64_t>(ParseInt(value(), "seed"));
       else if (a == "--token")
@@ -205,6 +272,7 @@ int main(int argc, char** argv) {
         throw std::invalid_argument("unknown argument " + a);
       }
     }
+    for (const auto& att : attachments) ApplyAttachments(o, att);
     if (!o.faults.seed || o.faults.seed == 1) o.faults.seed = o.seed;
   } catch (const std::exception& e) {
     std::cerr << "spsync-emulator: " << e.what() << "\n" << kUsage;

@@ -60,6 +60,7 @@ TEST(EmulatorPnPjs, ReadsPagesWritesChangesUsersLookupsSitesAndLists) {
   EXPECT_NE(output.find("ok: 12000 items in 3 pages"), std::string::npos) << output;
   EXPECT_NE(output.find("ok: projections, site users, lookup, indexed field"), std::string::npos)
       << output;
+  EXPECT_NE(output.find("ok: attachments and versions"), std::string::npos) << output;
   EXPECT_EQ(sites_rc, 0) << sites_output;
   EXPECT_NE(sites_output.find("ok: lists, webs, subweb, second site"), std::string::npos)
       << sites_output;

@@ -8,6 +8,7 @@ import "@pnp/sp/lists/index.js";
 import "@pnp/sp/items/index.js";
 import "@pnp/sp/site-users/web.js";
 import "@pnp/sp/fields/index.js";
+import "@pnp/sp/attachments/index.js";
 
 const [site, title, expectedText] = process.argv.slice(2);
 const expected = Number(expectedText);
@@ -65,6 +66,32 @@ check(changes[1].ChangeType === 2 && changes[1].ItemId === added.Id, "second cha
 const after = await list.select("ItemCount")();
 check(after.ItemCount === expected + 1, `ItemCount after add ${after.ItemCount}`);
 console.log(`ok: ${seen} items in ${pages} pages, add/update/getChanges verified`);
+
+// Attachments and versions of the added item, read as PnPjs reads them.
+const item = list.items.getById(added.Id);
+const odd = "Zürich #1 50% O'Brien.txt";
+await item.attachmentFiles.add("hello world.txt", "Hello from PnPjs");
+await item.attachmentFiles.add(odd, "odd name");
+const files = await item.attachmentFiles();
+check(files.length === 2 && files[0].FileName === "hello world.txt" && files[1].FileName === odd,
+  `attachmentFiles ${JSON.stringify(files)}`);
+check(files[1].ServerRelativeUrl.endsWith(`/Attachments/${added.Id}/${odd}`), `ServerRelativeUrl ${files[1].ServerRelativeUrl}`);
+check(await item.attachmentFiles.getByName("hello world.txt").getText() === "Hello from PnPjs", "getText");
+check(await item.attachmentFiles.getByName(odd).getText() === "odd name", "getText of an odd name");
+const buffer = await item.attachmentFiles.getByName("hello world.txt").getBuffer();
+check(Buffer.from(buffer).toString() === "Hello from PnPjs", "getBuffer");
+const withFiles = await item.select("Id", "Attachments", "AttachmentFiles").expand("AttachmentFiles")();
+check(withFiles.Attachments === true && withFiles.AttachmentFiles.length === 2, `expanded ${JSON.stringify(withFiles)}`);
+await item.attachmentFiles.getByName(odd).delete();
+check((await item.attachmentFiles()).length === 1, "delete an attachment");
+const versions = await item.versions();
+check(versions.length === 5, `versions ${versions.length}`);
+check(versions.map((v) => v.VersionLabel).join() === "5.0,4.0,3.0,2.0,1.0", `labels ${versions.map((v) => v.VersionLabel)}`);
+check(versions[0].IsCurrentVersion === true && versions[1].IsCurrentVersion === false, "IsCurrentVersion");
+check(versions[3].Title === "Updated by PnPjs" && versions[4].Title === "Added by PnPjs", "version titles");
+const second = await item.versions.getById(1024)();
+check(second.VersionLabel === "2.0" && second.Title === "Updated by PnPjs", `getById ${JSON.stringify(second)}`);
+console.log("ok: attachments and versions");
 
 // Expanded projections: nested objects, the same people getUserById returns.
 const withAuthors = await list.items.select("Id", "Title", "AuthorId", "Author/Title", "Author/EMail")

@@ -18,5 +18,7 @@ void AddRecycleBinRoutes(RouteTable& t);   // api/recycle_bin.cpp
 void AddUserRoutes(RouteTable& t);         // api/users.cpp
 void AddWebhookRoutes(RouteTable& t);      // api/webhooks.cpp
 void AddMigrationRoutes(RouteTable& t);    // api/migration.cpp
+void AddAttachmentRoutes(RouteTable& t);   // api/attachments.cpp
+void AddVersionRoutes(RouteTable& t);      // api/versions.cpp
 
 }  // namespace spsync::emulator::detail

@@ -5,6 +5,7 @@
 
 #include "api/areas.hpp"
 #include "api/item_walk.hpp"
+#include "api/projection.hpp"
 #include "odata/caml.hpp"
 #include "util.hpp"
 
@@ -30,16 +31,9 @@ Reply GetItems(Call& c) {
     if (caml.row_limit == 0 && !id_only) throw Throttled();
     CheckThreshold(l, caml.where.get(), caml.orderby_field, caml.row_limit);
   }
-  std::string unknown;
-  ItemWriter w{&l,
-               &fmt,
-               c.WebUrl(),
-               SelectColumns(l, q.select, unknown),
-               fmt.format == Format::kVerbose && q.select.empty(),
-               {}};
-  if (!unknown.empty())
-    throw RestError(400, "-1, Microsoft.SharePoint.SPException",
-                    "The field or property '" + unknown + "' does not exist.");
+  // $select and $expand (lookups, people, AttachmentFiles) as on /items.
+  Projections projections = Projections::Plan(c.web, l, q);
+  ItemWriter w = MakeItemWriter(c.WebUrl(), l, fmt, projections);
   Reply r;
   BeginCollection(r.body, fmt, c.WebUrl() + "/_api/$metadata#SP.ApiData.ListItems");
   bool first = true;

@@ -28,33 +28,6 @@ void CheckEtag(const ListState& l, int64_t id, const std::string& if_match) {
                         "' does not match the object's ETag value '" + current + "'.");
 }
 
-const char* kLookupThresholdCode = "-2147024749, Microsoft.SharePoint.SPQueryThrottledException";
-
-// The writer of the selected columns and expansions; enforces the lookup
-// column threshold (12 lookup or person fields per query).
-ItemWriter Writer(const std::string& web_url, const ListState& l, const Negotiated& fmt,
-                  const Projections& projections) {
-  std::string unknown;
-  const auto& select = projections.plain_select();
-  ItemWriter w{&l,
-               &fmt,
-               web_url,
-               SelectColumns(l, select, unknown),
-               fmt.format == Format::kVerbose && select.empty(),
-               {}};
-  if (!unknown.empty())
-    throw RestError(400, "-1, Microsoft.SharePoint.SPException",
-                    "The field or property '" + unknown + "' does not exist.");
-  if (projections.LookupFields(l, w.column_subset) > 12)
-    throw RestError(500, kLookupThresholdCode,
-                    "The query cannot be completed because the number of lookup columns it "
-                    "contains exceeds the lookup column threshold.");
-  if (!projections.empty())
-    w.expanded = [&projections, &fmt](std::string& out, const std::vector<std::string>& values,
-                                      bool& first) { projections.Append(out, fmt, values, first); };
-  return w;
-}
-
 Reply ItemCollection(Call& c) {
   const ListState& l = *c.list;
   const Negotiated& fmt = c.req.fmt;
@@ -67,7 +40,7 @@ Reply ItemCollection(Call& c) {
   CheckThreshold(l, q.filter.get(), q.orderby_field, top);
   top = std::min<int64_t>(top, kThreshold);
   const std::string web_url = c.WebUrl();
-  ItemWriter w = Writer(web_url, l, fmt, projections);
+  ItemWriter w = MakeItemWriter(web_url, l, fmt, projections);
   Reply r;
   r.body.reserve(static_cast<size_t>(top) * 700 + 256);
   BeginCollection(r.body, fmt, web_url + "/_api/$metadata#SP.ListData." + l.EntityTypeName() + "s");
@@ -99,7 +72,7 @@ Reply ItemEntity(const Call& c, const ListState& l, int64_t id, const Negotiated
   if (!l.Values(id, values)) throw ItemNotFound();
   Projections projections = Projections::Plan(c.web, l, q);
   const std::string web_url = c.WebUrl();
-  ItemWriter w = Writer(web_url, l, fmt, projections);
+  ItemWriter w = MakeItemWriter(web_url, l, fmt, projections);
   std::string entity;
   w.Append(entity, id, values, l.Version(id));
   if (fmt.format == Format::kMinimal) {

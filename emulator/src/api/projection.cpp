@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <set>
 
+#include "api/attachments.hpp"
 #include "rest_error.hpp"
 #include "util.hpp"
 
@@ -48,7 +49,12 @@ std::vector<int64_t> IdsOf(std::string_view raw) {
 
 Projections Projections::Plan(const WebState& web, const ListState& l, const QueryOptions& q) {
   Projections p;
+  p.list_ = &l;
   for (const auto& name : SplitList(q.expand_text)) {
+    if (IEquals(name, "AttachmentFiles")) {
+      p.attachment_files_ = true;
+      continue;
+    }
     const FieldDef* f = l.FindField(name);
     int id_column = -1;
     if (f && (f->kind == 7 || f->kind == 20))
@@ -73,12 +79,19 @@ Projections Projections::Plan(const WebState& web, const ListState& l, const Que
     if (add && std::find(e.columns.begin(), e.columns.end(), col) == e.columns.end())
       e.columns.push_back(col);
   };
+  bool attachments_selected = false;
   for (const auto& s : q.select) {
-    if (s.find('/') == std::string::npos)
+    if (IEquals(s, "AttachmentFiles") || IStartsWith(s, "AttachmentFiles/")) {
+      // Its properties are always all there [guess: projections of it are ignored];
+      // without $expand it is left out [guess].
+      attachments_selected = true;
+    } else if (s.find('/') == std::string::npos) {
       p.plain_select_.push_back(s);
-    else
+    } else {
       resolve(s, true);
+    }
   }
+  p.no_plain_column_ = attachments_selected && p.plain_select_.empty();
   if (q.filter) {
     std::vector<std::string> names;
     FilterFields(*q.filter, names);
@@ -139,8 +152,14 @@ void Projections::AppendTarget(std::string& out, const Negotiated& fmt, const Ex
   out.push_back('}');
 }
 
-void Projections::Append(std::string& out, const Negotiated& fmt,
-                         const std::vector<std::string>& values, bool& first) const {
+void Projections::Append(std::string& out, const Negotiated& fmt, std::string_view web_url,
+                         int64_t id, const std::vector<std::string>& values, bool& first) const {
+  if (attachment_files_) {
+    if (!first) out.push_back(',');
+    first = false;
+    out += "\"AttachmentFiles\":";
+    AppendAttachmentFiles(out, fmt, web_url, *list_, id);
+  }
   std::vector<std::string> scratch;
   for (const auto& e : expansions_) {
     if (!first) out.push_back(',');
@@ -183,6 +202,36 @@ std::optional<std::string> Projections::Value(std::string_view path,
   std::vector<std::string> scratch;
   if (ids.empty() || !e->target->Values(ids[0], scratch)) return std::string("null");
   return scratch[static_cast<size_t>(col)];
+}
+
+}  // namespace spsync::emulator::detail
+
+namespace spsync::emulator::detail {
+
+ItemWriter MakeItemWriter(const std::string& web_url, const ListState& l, const Negotiated& fmt,
+                          const Projections& projections) {
+  std::string unknown;
+  const auto& select = projections.plain_select();
+  const bool no_column = projections.no_plain_column();
+  ItemWriter w{&l,
+               &fmt,
+               web_url,
+               no_column ? std::vector<int>{} : SelectColumns(l, select, unknown),
+               fmt.format == Format::kVerbose && select.empty() && !no_column,
+               {}};
+  w.attachments_expanded = projections.attachment_files();
+  if (!unknown.empty())
+    throw RestError(400, "-1, Microsoft.SharePoint.SPException",
+                    "The field or property '" + unknown + "' does not exist.");
+  if (projections.LookupFields(l, w.column_subset) > 12)
+    throw RestError(500, "-2147024749, Microsoft.SharePoint.SPQueryThrottledException",
+                    "The query cannot be completed because the number of lookup columns it "
+                    "contains exceeds the lookup column threshold.");
+  if (!projections.empty())
+    w.expanded = [&projections, &fmt, web_url](
+                     std::string& out, int64_t id, const std::vector<std::string>& values,
+                     bool& first) { projections.Append(out, fmt, web_url, id, values, first); };
+  return w;
 }
 
 }  // namespace spsync::emulator::detail

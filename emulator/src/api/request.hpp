@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
+#include <ostream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -31,6 +33,12 @@ struct Reply {
   std::vector<std::pair<std::string, std::string>> headers;
   // List items in the answer: what the latency model's per-item cost counts.
   int64_t items = 0;
+  // A file's bytes (attachments: up to hundreds of MB) are not put in `body`
+  // but written to the connection by `stream` after the locks are released:
+  // `stream_length` bytes in all, of which stream(os, n) writes the first n.
+  // It owns what it reads (shared bytes or a synthetic file's key).
+  std::function<void(std::ostream& os, int64_t n)> stream;
+  int64_t stream_length = -1;
   // For an Atom answer: the EDM types of the top-level entities' properties
   // (items know their fields); empty: inferred from the values.
   AtomTypeHint atom_hint;

@@ -12,6 +12,8 @@ const RouteTable& ApiRoutes() {
     AddListAdminRoutes(t);
     AddFieldRoutes(t);
     AddItemRoutes(t);
+    AddAttachmentRoutes(t);
+    AddVersionRoutes(t);
     AddGetItemsRoutes(t);
     AddChangeRoutes(t);
     AddRecycleBinRoutes(t);

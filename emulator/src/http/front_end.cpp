@@ -59,7 +59,9 @@ std::string StatsJson(const Emulator::Impl& impl) {
          ",\"get_changes\":" + c(RequestKind::kGetChanges) +
          ",\"writes\":" + c(RequestKind::kWrites) + ",\"token\":" + c(RequestKind::kToken) +
          ",\"context_info\":" + c(RequestKind::kContextInfo) +
-         ",\"discovery\":" + c(RequestKind::kDiscovery) + ",\"other\":" + c(RequestKind::kOther) +
+         ",\"discovery\":" + c(RequestKind::kDiscovery) +
+         ",\"attachments\":" + c(RequestKind::kAttachments) +
+         ",\"versions\":" + c(RequestKind::kVersions) + ",\"other\":" + c(RequestKind::kOther) +
          ",\"throttled\":" + std::to_string(impl.throttled.load()) +
          ",\"faulted\":" + std::to_string(impl.faulted.load()) +
          ",\"ru_spent\":" + Number(impl.budget->spent()) +
@@ -124,6 +126,21 @@ void Send(Poco::Net::HTTPServerRequest& req, Poco::Net::HTTPServerResponse& resp
   resp.set("X-SharePointHealthScore", "0");
   resp.set("SPRequestGuid",
            MakeGuid(Mix(reinterpret_cast<uintptr_t>(&resp)), Mix(reply.body.size())));
+  if (reply.stream) {
+    // A file: its bytes go out as they are made, in chunks, never whole in memory.
+    int64_t n = reply.stream_length;
+    if (fault == FaultKind::kTruncate || fault == FaultKind::kReset) n /= 2;
+    resp.setContentLength64(fault == FaultKind::kReset ? reply.stream_length : n);
+    std::ostream& os = resp.send();
+    reply.stream(os, n);
+    os.flush();
+    if (fault == FaultKind::kReset) {
+      auto& socket = static_cast<Poco::Net::HTTPServerRequestImpl&>(req).socket();
+      socket.setLinger(true, 0);
+      socket.close();
+    }
+    return;
+  }
   if (fault == FaultKind::kTruncate && reply.body.size() > 1)
     reply.body.resize(reply.body.size() / 2);
   std::string accept_encoding = req.get("Accept-Encoding", "");

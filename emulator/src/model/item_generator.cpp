@@ -48,19 +48,23 @@ void ListState::Generate(int64_t id, std::vector<std::string>& v) const {
     GenerateGeneric(id, v);
 }
 
-void ListState::GenerateGeneric(int64_t id, std::vector<std::string>& v) const {
+void ListState::GenerateGeneric(int64_t id, std::vector<std::string>& v, int at_version) const {
   v.resize(columns_.size());
   for (auto& s : v) s.clear();
   const uint64_t h = Hash3(seed_, static_cast<uint64_t>(id), 0);
   auto r = [&](uint64_t salt) { return Mix(h ^ (salt * 0x9e3779b97f4a7c15ULL)); };
-  const int version = Version(id);
+  const int current = BaseVersion(id);
+  const int version = at_version > 0 && at_version < current ? at_version : current;
   const int64_t span = kSnapshotUnix - created_;
   const int64_t created = created_ +
                           static_cast<int64_t>(static_cast<double>(span) * static_cast<double>(id) /
                                                static_cast<double>(base_max_id_ + 1)) +
                           static_cast<int64_t>(r(1) % 3600);
-  const int64_t modified =
+  int64_t modified =
       std::min(kSnapshotUnix, created + static_cast<int64_t>(r(2) % (kSnapshotUnix - created + 1)));
+  // An earlier version was made between creation and the current one, the
+  // first one at creation (by the author).
+  if (version < current) modified = created + (modified - created) * (version - 1) / (current - 1);
 
   v[0] = "0";
   AppendInt(v[1], id);
@@ -152,11 +156,14 @@ void ListState::GenerateGeneric(int64_t id, std::vector<std::string>& v) const {
   v[19] = "\"" + FormatIso(modified) + "\"";
   v[20] = "\"" + FormatIso(created) + "\"";
   AppendInt(v[21], r(23) % 10 == 0 ? kSystemAccountId : Person(r(23)));
-  AppendInt(v[22], r(24) % 10 == 0 ? kSystemAccountId : Person(r(24)));
+  if (version == current)
+    AppendInt(v[22], r(24) % 10 == 0 ? kSystemAccountId : Person(r(24)));
+  else
+    v[22] = version == 1 ? v[21] : std::to_string(Person(r(40 + static_cast<uint64_t>(version))));
   v[23] = "\"";
   AppendInt(v[23], version);
   v[23] += ".0\"";
-  v[24] = "false";
+  v[24] = shape_.attachment_percent > 0 && !SyntheticAttachments(id).empty() ? "true" : "false";
   v[25] = "\"" + ItemGuid(id) + "\"";
   for (size_t i = base_columns_; i < columns_.size(); ++i) v[i] = "null";
 }

@@ -115,6 +115,10 @@ bool ListState::IsLive(int64_t id) const {
 
 int ListState::Version(int64_t id) const {
   if (auto it = overlay_.find(id); it != overlay_.end()) return it->second.version;
+  return BaseVersion(id);
+}
+
+int ListState::BaseVersion(int64_t id) const {
   if (shape_.schema == ListTemplate::kUserInformation) return 1;
   return 1 + static_cast<int>(Hash3(seed_, static_cast<uint64_t>(id), 9) % 4);
 }
@@ -202,6 +206,7 @@ StoredItem& ListState::Materialize(int64_t id) {
   }
   StoredItem item;
   item.version = Version(id);
+  item.generated_versions = item.version - 1;
   Generate(id, item.values);
   return overlay_.emplace(id, std::move(item)).first->second;
 }
@@ -242,15 +247,8 @@ void ListState::Update(int64_t id, const std::vector<std::pair<int, std::string>
                        int64_t now) {
   if (!IsLive(id)) throw std::out_of_range("item does not exist");
   StoredItem& item = Materialize(id);
+  NewVersion(id, item, now);
   Assign(item.values, assignments);
-  ++item.version;
-  auto set = [&](int col, std::string value) {
-    if (col >= 0) item.values[static_cast<size_t>(col)] = std::move(value);
-  };
-  set(std_.modified, "\"" + FormatIso(now) + "\"");
-  set(std_.editor, std::to_string(kAppPrincipalId));
-  set(std_.version, "\"" + std::to_string(item.version) + ".0\"");
-  last_modified_ = std::max(last_modified_, now);
 }
 
 void ListState::SetState(int64_t id, ItemState state, int64_t now) {

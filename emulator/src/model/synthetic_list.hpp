@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -40,6 +41,9 @@ struct ListShape {
   // its items' type is SP.Data.<this>Item.
   std::string entity_type_name;
   std::string description;
+  // ListSpec::attachment_percent / attachment_avg_bytes: synthetic items with attachments.
+  double attachment_percent = 0;
+  int64_t attachment_avg_bytes = 100 * 1024;
 };
 
 struct WebState;  // model/webs.hpp
@@ -70,7 +74,23 @@ struct StoredItem {
   std::vector<std::string> values;  // raw nometadata JSON per column
   ItemState state = ItemState::kLive;
   int version = 1;
+  // Versions before it was stored that are generated, not kept (a synthetic
+  // item's 1.0 .. (N-1).0); the kept ones follow in ListState::history_.
+  int generated_versions = 0;
 };
+
+// A file attached to an item: its bytes are held (added by a client) or
+// generated from `key` when served (synthetic ones: nothing is held).
+struct AttachmentFile {
+  std::string name;
+  int64_t size = 0;
+  std::shared_ptr<const std::string> bytes;  // nullptr: synthetic
+  uint64_t key = 0;                          // synthetic: the seed of the bytes
+};
+
+// Writes bytes [offset, offset + n) of a synthetic file of that key into out
+// (a pure function of key and position: any range is generated directly).
+void SyntheticBytes(uint64_t key, int64_t offset, size_t n, char* out);
 
 int FieldKindOf(std::string_view type_as_string);  // -1 if unknown
 
@@ -137,6 +157,20 @@ class ListState {
   // Marks a field indexed (or not); throws std::invalid_argument for an unknown one.
   void SetIndexed(std::string_view field, bool indexed, int64_t now);
 
+  // Attachments (model/item_extras.cpp). AttachmentFiles lists the item's
+  // files (synthetic ones unless the item's files were changed); Put adds or
+  // replaces one (by name, ignoring case), Remove deletes one (false if there
+  // is none): both are an update of the item (a new version). They throw
+  // std::out_of_range for an item that is not live.
+  std::vector<AttachmentFile> AttachmentFiles(int64_t id) const;
+  void PutAttachment(int64_t id, AttachmentFile file, int64_t now);
+  bool RemoveAttachment(int64_t id, std::string_view name, int64_t now);
+  // The key of a synthetic file of this item and name.
+  uint64_t AttachmentKey(int64_t id, std::string_view name) const;
+  // The item's versions, oldest first, the current one last: one raw JSON
+  // value per column each (empty if the item is not live).
+  std::vector<std::vector<std::string>> VersionValues(int64_t id) const;
+
   // Bumped by every schema change: the list entity's etag.
   int schema_version() const { return schema_version_; }
   int64_t created() const { return created_; }
@@ -158,8 +192,14 @@ class ListState {
                  bool writable = false, bool lookup = false);
   void FindStdColumns();
   bool BaseExists(int64_t id) const;
+  int BaseVersion(int64_t id) const;  // a synthetic item's version as generated
   void Generate(int64_t id, std::vector<std::string>& values) const;  // item_generator.cpp
-  void GenerateGeneric(int64_t id, std::vector<std::string>& values) const;
+  // `version` 0: the item's current one; an earlier one gives that version's values.
+  void GenerateGeneric(int64_t id, std::vector<std::string>& values, int version = 0) const;
+  std::vector<AttachmentFile> SyntheticAttachments(int64_t id) const;  // item_extras.cpp
+  // Keeps the item's values as a version, then makes the next one (Modified,
+  // Editor, _UIVersionString); the caller changes the values in between.
+  void NewVersion(int64_t id, StoredItem& item, int64_t now);
   void GenerateUser(int64_t id, std::vector<std::string>& values) const;
   StoredItem& Materialize(int64_t id);
   void Assign(std::vector<std::string>& values,
@@ -179,6 +219,10 @@ class ListState {
   StdColumns std_;
   std::vector<FieldDef> fields_;
   std::map<int64_t, StoredItem> overlay_;
+  // Earlier versions kept when items changed (values of each, oldest first).
+  std::map<int64_t, std::vector<std::vector<std::string>>> history_;
+  // Items whose files were changed: their whole set (synthetic ones included).
+  std::map<int64_t, std::vector<AttachmentFile>> attachments_;
   int schema_version_ = 1;
   const ListState* lookup_target_ = nullptr;
   std::string user_list_id_;

@@ -121,6 +121,7 @@ void ItemWriter::Append(std::string& out, int64_t id, const std::vector<std::str
       if (deferred) {
         for (const char* nav :
              {"AttachmentFiles", "ContentType", "FieldValuesAsText", "ParentList", "Versions"}) {
+          if (attachments_expanded && nav[0] == 'A') continue;
           out += ",\"";
           out += nav;
           out += "\":{\"__deferred\":{\"uri\":\"" + site_url + "/_api/" + edit + "/" + nav + "\"}}";
@@ -134,7 +135,7 @@ void ItemWriter::Append(std::string& out, int64_t id, const std::vector<std::str
     }
     first = false;
   }
-  if (expanded) expanded(out, values, first);
+  if (expanded) expanded(out, id, values, first);
   const auto& cols = list->columns();
   for (int c : column_subset) {
     if (!first) out.push_back(',');

@@ -38,8 +38,10 @@ struct ItemWriter {
   bool deferred = false;  // verbose without $select: navigation properties as __deferred links
   // Writes expanded navigation properties of the item (before its columns);
   // `first` says whether the object has no member yet. Empty: none.
-  std::function<void(std::string& out, const std::vector<std::string>& values, bool& first)>
+  std::function<void(std::string& out, int64_t id, const std::vector<std::string>& values,
+                     bool& first)>
       expanded;
+  bool attachments_expanded = false;  // AttachmentFiles is expanded, not a __deferred link
   void Append(std::string& out, int64_t id, const std::vector<std::string>& values,
               int version) const;
 };

@@ -24,6 +24,11 @@ struct ListSpec {
   int base_template = 100;
   bool hidden = false;
   std::string description{};
+  // This share (percent, 0-100) of the synthetic items has one or two
+  // synthetic attachments (chosen by the seed; sizes vary around the
+  // average). Their bytes are generated when served, never stored.
+  double attachment_percent = 0;
+  int64_t attachment_avg_bytes = 100 * 1024;
 };
 
 // A web (a site collection's root web or a subweb at any depth) and its lists.
@@ -92,7 +97,9 @@ enum class RequestKind {
   kWrites,
   kToken,
   kContextInfo,
-  kDiscovery,  // web, site, web/webs, web/lists (what list discovery reads)
+  kDiscovery,    // web, site, web/webs, web/lists (what list discovery reads)
+  kAttachments,  // reads of AttachmentFiles (collection, one file, its bytes) and of files by URL
+  kVersions,     // reads of an item's versions
   kOther,
 };
 
@@ -246,12 +253,19 @@ struct Options {
 
 struct Stats {
   uint64_t total = 0, list_metadata = 0, fields = 0, items = 0, item_by_id = 0, get_items = 0,
-           get_changes = 0, writes = 0, token = 0, context_info = 0, discovery = 0, throttled = 0,
-           faulted = 0;
+           get_changes = 0, writes = 0, token = 0, context_info = 0, discovery = 0, attachments = 0,
+           versions = 0, throttled = 0, faulted = 0;
   // The resource-unit budget: RU charged (throttled requests included when
   // they are charged) and requests it refused (also counted in `throttled`).
   double ru_spent = 0;
   uint64_t ru_throttled = 0;
+};
+
+// A list item's attachment as the in-process API reports it.
+struct AttachmentInfo {
+  std::string file_name;
+  int64_t size = 0;
+  std::string server_relative_url;  // /sites/demo/Lists/Orders/Attachments/12/file name.pdf
 };
 
 class Emulator {  // thread-safe; the server runs on its own threads
@@ -281,6 +295,25 @@ class Emulator {  // thread-safe; the server runs on its own threads
   void RecycleItem(const ListRef& list, int64_t id);
   void DeleteItem(const ListRef& list, int64_t id);
   void RestoreItem(const ListRef& list, int64_t id);
+  // Attachments, changed as SharePoint changes them: each add, replacement
+  // or deletion is an update of the item (a new version, Modified and Editor
+  // move, an Update in the change log, webhooks fire); `Attachments` is true
+  // while the item has any. Names are compared ignoring case. A synthetic
+  // attachment's bytes are generated from (list, id, name) when served and
+  // never held in memory. Unknown lists, items (or files, for
+  // DeleteAttachment) throw std::invalid_argument.
+  void AddAttachment(const ListRef& list, int64_t id, std::string_view file_name,
+                     std::string_view bytes);
+  void AddSyntheticAttachment(const ListRef& list, int64_t id, std::string_view file_name,
+                              int64_t size);
+  void DeleteAttachment(const ListRef& list, int64_t id, std::string_view file_name);
+  std::vector<AttachmentInfo> Attachments(const ListRef& list, int64_t id) const;
+  // The whole file (materialised: for tests); throws std::invalid_argument if none.
+  std::string AttachmentBytes(const ListRef& list, int64_t id, std::string_view file_name) const;
+  // How many versions the item's history holds (the current one included):
+  // its major version number, since every change makes one.
+  int64_t VersionCount(const ListRef& list, int64_t id) const;
+
   // A new field from its title (the internal name is encoded as SharePoint does).
   void AddField(const ListRef& list, std::string_view title, std::string_view type_as_string);
   void RecreateList(const ListRef& list);  // same title, new GUID, new items
