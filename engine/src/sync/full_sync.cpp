@@ -359,16 +359,22 @@ void SyncSession::Impl::RunFull() {
       if (events_.page_applied) events_.page_applied(n, deletions.count());
       if (events_.progress) events_.progress(done, list_.item_count);
       if (deadline_.expired()) pipe.Stop();
-      // One more stream while this thread waits for pages more than a
-      // fifth of the time and the cap allows; it takes over half of the
-      // largest range left. A sink that is the bottleneck keeps the streams
-      // (and the pages they hold in memory) few.
+      // More streams while this thread waits for pages more than a fifth of
+      // the time and the cap allows; each takes over half of the largest
+      // range left. One at a time by size (a sink that is the bottleneck
+      // keeps the streams, and the pages they hold, few); at once up to the
+      // budget's need, which the measured latency already tells.
       const auto running = static_cast<int>(threads.size());
-      if (pipe.TakeStarvedShare() > 0.2 && running < StreamCap(answer_micros0, answered0)) {
-        spdlog::debug("[{}/{}] stream {} added", entity_.name, options_.sink_name, running + 1);
-        pipe.AddPage();
-        pipe.Started();
-        threads.emplace_back(stream);
+      const int cap = StreamCap(answer_micros0, answered0);
+      if (running < cap && pipe.TakeStarvedShare() > 0.2) {
+        const int add = client_.BudgetRequestsPerSecond() > 0 ? cap - running : 1;
+        spdlog::debug("[{}/{}] {} more stream(s), {} in all", entity_.name, options_.sink_name, add,
+                      running + add);
+        for (int i = 0; i < add; ++i) {
+          pipe.AddPage();
+          pipe.Started();
+          threads.emplace_back(stream);
+        }
       }
     }
   } catch (...) {
