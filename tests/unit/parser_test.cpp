@@ -16,15 +16,15 @@ using namespace spsync::engine;
 namespace {
 
 std::vector<SchemaField> Fields() {
-  std::vector<ListField> lf = {{"Title", "Title", "Title", "Text", false, false, "", ""},
-                               {"Amount", "Amount", "Amount", "Currency", false, false, "", ""},
-                               {"Qty", "Qty", "Qty", "Integer", false, false, "", ""},
-                               {"Done", "Done", "Done", "Boolean", false, false, "", ""},
-                               {"Due", "Due", "Due", "DateTime", false, false, "", ""},
-                               {"Tags", "Tags", "Tags", "MultiChoice", false, false, "", ""},
-                               {"Customer", "Customer", "Customer", "Lookup", false, false, "", ""},
-                               {"Owners", "Owners", "Owners", "UserMulti", false, true, "", ""},
-                               {"Link", "Link", "Link", "URL", false, false, "", ""}};
+  std::vector<ListField> lf = {{"Title", "Title", "Title", "Text", false, false},
+                               {"Amount", "Amount", "Amount", "Currency", false, false},
+                               {"Qty", "Qty", "Qty", "Integer", false, false},
+                               {"Done", "Done", "Done", "Boolean", false, false},
+                               {"Due", "Due", "Due", "DateTime", false, false},
+                               {"Tags", "Tags", "Tags", "MultiChoice", false, false},
+                               {"Customer", "Customer", "Customer", "Lookup", false, false},
+                               {"Owners", "Owners", "Owners", "UserMulti", false, true},
+                               {"Link", "Link", "Link", "URL", false, false}};
   std::vector<SchemaField> out;
   for (const auto& f : lf) out.push_back(MapField(f));
   return out;

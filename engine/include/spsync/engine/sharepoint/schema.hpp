@@ -24,8 +24,8 @@ struct ListField {
   // details (GetFields(..., lookups = true)): the list looked up (lowercase
   // GUID, no braces; people: the site's User Information List) and the field
   // of it the lookup shows.
-  std::string lookup_list;
-  std::string lookup_field;
+  std::string lookup_list{};
+  std::string lookup_field{};
 };
 
 // One column of the entity: the item JSON key it is read from and its type.
@@ -37,7 +37,7 @@ struct SchemaField {
   // ABI 1.2: a person's name or e-mail, or a looked-up value, resolved by
   // the engine (people_lookups.hpp) from the ID field named `resolves`.
   spsync_field_role role = SPSYNC_FIELD_PLAIN;
-  std::string resolves;
+  std::string resolves{};
 };
 
 // The value type a SharePoint field maps to, and the JSON key it is read from.

@@ -57,7 +57,7 @@ struct EntityConfig {
   // People and lookups resolved: every User / Lookup field (resolve_all), or
   // the fields named (internal name, entity name or title).
   bool resolve_all = false;
-  std::vector<std::string> resolve_fields;
+  std::vector<std::string> resolve_fields{};
   bool resolves() const { return resolve_all || !resolve_fields.empty(); }
 };
 
