@@ -15,9 +15,11 @@ int ValidateConfigFile(const std::string& path, const std::vector<std::string>& 
                        bool connect, std::ostream& out) {
   Runtime rt = MakeRuntime(engine::LoadConfig(path), plugin_dirs);
   int problems = 0;
+  std::map<std::string, engine::SinkInfo> infos;  // by sink name, for the 1.2 features below
   for (const auto& [name, entry] : rt.config.sinks) {
     try {
       auto plugin = rt.finder->Load(entry.plugin);
+      infos[name] = plugin->info();
       auto errors = plugins::ValidateOptions(*plugin, entry.options);
       for (const auto& err : errors) out << "sinks." << name << ": " << err << "\n";
       problems += static_cast<int>(errors.size());
@@ -38,6 +40,27 @@ int ValidateConfigFile(const std::string& path, const std::vector<std::string>& 
       problems++;
     }
   }
+  // What the complete-backup switches ask of sinks that cannot keep it (a
+  // 1.0 / 1.1 plugin, or one that keeps no attachments): not an error, the
+  // sink simply gets none of it, but the operator should know.
+  auto features = [&](const std::string& where, const engine::EntityConfig& e,
+                      const std::vector<std::string>& sinks) {
+    for (const auto& sink : sinks) {
+      auto it = infos.find(sink);
+      if (it == infos.end()) continue;  // its plugin did not load: reported above
+      auto missing = it->second.Missing(e.attachments, e.versions, false);
+      if (missing.empty()) continue;
+      std::string list;
+      for (const auto& m : missing) list += (list.empty() ? "" : " and ") + m;
+      out << where << ": note: sink '" << sink << "' (" << it->second.name << " "
+          << it->second.version << ", sink ABI " << (it->second.abi_version >> 16) << "."
+          << (it->second.abi_version & 0xffff) << ") keeps no " << list
+          << ": it gets none, though the config asks for them\n";
+    }
+  };
+  for (const auto& e : rt.config.entities) features("entities." + e.entity.name, e.entity, e.sinks);
+  for (const auto& [name, site] : rt.config.sites)
+    for (const auto& rule : site.discover) features(rule.where, rule.entity, rule.sinks);
   for (const auto& [name, site] : rt.config.sites)
     out << site.where << ": " << site.url << " (auth " << site.auth.type << ", "
         << site.discover.size() << " discovery rule(s))\n";

@@ -78,6 +78,12 @@ engine::SessionResult RecordDropout(Runtime& rt, const engine::EntityEntry& e,
 std::string EntityFingerprint(const engine::EntityConfig& entity) {
   std::string f = "select:";
   for (const auto& s : entity.select) f += s + "\x1f";
+  // The complete-backup switches change what a session writes: a list idle
+  // since they changed is still read once.
+  if (entity.attachments) f += "|attachments";
+  if (entity.versions) f += "|versions";
+  if (entity.resolve_all) f += "|resolve";
+  for (const auto& r : entity.resolve_fields) f += "|resolve:" + r;
   return f;
 }
 

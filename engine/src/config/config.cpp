@@ -163,6 +163,30 @@ void ReadEntityOptions(ConfigReader& r, const ConfigNode& o, EntityConfig& e) {
       r.Fail(progress, "must be \"queue\" or \"api\"");
   }
   e.export_poll_seconds = static_cast<int>(r.Int(o, "exportPollSeconds", 60, 1, 3600));
+  // Complete backups (README "Complete backups").
+  e.attachments = r.Bool(o, "attachments", false);
+  e.versions = r.Bool(o, "versions", false);
+  if (ConfigNode resolve = r.Child(o, "resolve"); resolve && !resolve.is(JsonKind::kNull)) {
+    if (resolve.is(JsonKind::kArray)) {
+      for (const auto& n : r.Elements(resolve)) {
+        if (!n.is(JsonKind::kString))
+          r.Fail(n, "must be a field name (a string), not " +
+                        std::string(config::JsonKindName(n.value->kind)));
+        std::string name = r.String(n);
+        if (name.empty()) r.Fail(n, "must not be empty");
+        e.resolve_fields.push_back(std::move(name));
+      }
+      if (e.resolve_fields.empty())
+        r.Fail(resolve,
+               "names no field: give `true` (every person and lookup field), `false`, or "
+               "field names");
+    } else if (resolve.is(JsonKind::kBool) || resolve.is(JsonKind::kString)) {
+      e.resolve_all = r.Bool(o, "resolve", false);
+    } else {
+      r.Fail(resolve, std::string("must be true, false or an array of field names, not ") +
+                          config::JsonKindName(resolve.value->kind));
+    }
+  }
 }
 
 std::vector<std::string> ReadSinkNames(ConfigReader& r, const ConfigNode& o, const Config& c) {

@@ -21,11 +21,12 @@ void ReadDiscoverRules(ConfigReader& r, const ConfigNode& root, Config& c);
 void ReadServe(ConfigReader& r, const ConfigNode& serve, ServeConfig& out);
 
 // The keys an entity and a discovery rule share (select, pageSize,
-// fetchLimit, tokenMaxAgeDays, streams) into `e`.
-inline constexpr std::array<std::string_view, 12> kEntityOptionKeys = {
-    "select",         "pageSize",      "fetchLimit",     "tokenMaxAgeDays",
-    "streams",        "fullSync",      "exportAbove",    "exportContainerUrl",
-    "exportQueueUrl", "exportEncrypt", "exportProgress", "exportPollSeconds"};
+// fetchLimit, tokenMaxAgeDays, streams, the export keys, and the complete
+// backup switches attachments, versions, resolve) into `e`.
+inline constexpr std::array<std::string_view, 15> kEntityOptionKeys = {
+    "select",         "pageSize",          "fetchLimit",         "tokenMaxAgeDays", "streams",
+    "fullSync",       "exportAbove",       "exportContainerUrl", "exportQueueUrl",  "exportEncrypt",
+    "exportProgress", "exportPollSeconds", "attachments",        "versions",        "resolve"};
 void ReadEntityOptions(ConfigReader& r, const ConfigNode& o, EntityConfig& e);
 // `o.sinks`: at least one, each defined under `sinks`.
 std::vector<std::string> ReadSinkNames(ConfigReader& r, const ConfigNode& o, const Config& c);

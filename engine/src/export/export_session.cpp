@@ -445,7 +445,9 @@ void SyncSession::Impl::ReadManifest(ExportRun& run, const std::string& containe
     }
     if (page.items.size() != n)
       throw std::logic_error("an export batch parsed into a different number of items");
+    if (resolver_) resolver_->Resolve(&page);
     result_.rejected += caller_.Upsert(page);
+    if (versions_) versions_->Write(page);
     for (const auto& it : page.items) state_.high_water_id = std::max(state_.high_water_id, it.id);
     job.item_pos = ends[n - 1].second;
     state_.items_upserted += static_cast<int64_t>(n);

@@ -14,8 +14,11 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <exception>
+#include <functional>
 #include <istream>
 #include <mutex>
+#include <vector>
 
 namespace spsync::engine {
 
@@ -156,7 +159,25 @@ void HttpClient::Release(const std::string& key, std::unique_ptr<Poco::Net::HTTP
   if (pool.size() < 8) pool.push_back(std::move(s));
 }
 
+struct HttpClient::Streaming {
+  const std::function<void(const HttpResponse&)>& start;
+  const ChunkFn& chunk;
+  size_t chunk_size;
+};
+
 HttpResponse HttpClient::Send(const HttpRequest& request, std::string* reuse) {
+  return Exchange(request, reuse, nullptr);
+}
+
+HttpResponse HttpClient::SendStreaming(const HttpRequest& request,
+                                       const std::function<void(const HttpResponse&)>& start,
+                                       const ChunkFn& chunk, size_t chunk_size) {
+  Streaming stream{start, chunk, std::max<size_t>(chunk_size, 1)};
+  return Exchange(request, nullptr, &stream);
+}
+
+HttpResponse HttpClient::Exchange(const HttpRequest& request, std::string* reuse,
+                                  const Streaming* stream) {
   Poco::URI uri;
   try {
     uri = Poco::URI(request.url);
@@ -188,6 +209,9 @@ HttpResponse HttpClient::Send(const HttpRequest& request, std::string* reuse) {
   }
   HttpResponse out;
   if (reuse != nullptr) out.body.swap(*reuse);
+  // A streaming callback's exception is the caller's, not a transport
+  // failure: kept apart from the catch blocks below and rethrown as it is.
+  std::exception_ptr theirs;
   try {
     Poco::Net::HTTPRequest req(request.method, uri.getPathEtc(), Poco::Net::HTTPMessage::HTTP_1_1);
     req.setHost(ep.host, ep.port);
@@ -208,7 +232,41 @@ HttpResponse HttpClient::Send(const HttpRequest& request, std::string* reuse) {
     for (const auto& [k, v] : resp) out.headers.emplace_back(k, v);
     const bool gz = IEquals(resp.get("Content-Encoding", ""), "gzip");
     const auto length = resp.getContentLength64();
-    if (gz) {
+    const bool streamed = stream != nullptr && out.status >= 200 && out.status < 300;
+    if (streamed) {
+      auto call = [&](const std::function<void()>& fn) {
+        try {
+          fn();
+        } catch (...) {
+          theirs = std::current_exception();
+        }
+        return theirs == nullptr;
+      };
+      std::unique_ptr<Poco::InflatingInputStream> inflater;
+      if (gz)
+        inflater =
+            std::make_unique<Poco::InflatingInputStream>(rs, Poco::InflatingStreamBuf::STREAM_GZIP);
+      std::istream& in = gz ? static_cast<std::istream&>(*inflater) : rs;
+      if (call([&] { stream->start(out); })) {
+        std::vector<char> buf(stream->chunk_size);
+        uint64_t received = 0;
+        while (in) {
+          in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
+          std::streamsize n = in.gcount();
+          if (n <= 0) break;
+          received += static_cast<uint64_t>(n);
+          if (!call([&] { stream->chunk(buf.data(), static_cast<size_t>(n)); })) break;
+          if (request.not_after != Clock::time_point{} && Clock::now() > request.not_after)
+            throw TransportError("the time budget ended while the response body was arriving");
+        }
+        if (theirs == nullptr) {
+          if (in.bad()) throw TransportError("error while reading the response body");
+          if (!gz && length >= 0 && received != static_cast<uint64_t>(length))
+            throw TransportError("truncated response body: got " + std::to_string(received) +
+                                 " of " + std::to_string(length) + " bytes");
+        }
+      }
+    } else if (gz) {
       Poco::InflatingInputStream inflater(rs, Poco::InflatingStreamBuf::STREAM_GZIP);
       ReadAll(inflater, out.body, length > 0 ? static_cast<size_t>(length) * 4 : 0,
               request.not_after);
@@ -234,6 +292,8 @@ HttpResponse HttpClient::Send(const HttpRequest& request, std::string* reuse) {
   } catch (const std::exception& e) {
     throw TransportError(std::string("HTTP exchange with ") + ep.host + " failed: " + e.what());
   }
+  // Mid-body, the connection cannot be reused: it is dropped with `session`.
+  if (theirs) std::rethrow_exception(theirs);
   if (session->connected() && !IEquals(out.Header("Connection"), "close"))
     Release(ep.key(), std::move(session));
   return out;

@@ -101,6 +101,7 @@ void Reset(ItemPage* page) {
   page->values.clear();
   page->pointers.clear();
   page->next_link.clear();
+  page->resolved.clear();
 }
 size_t FieldCount(const ItemPageParser& parser) {
   return parser.value_types().size();

@@ -71,6 +71,8 @@ EntitySchema::EntitySchema(std::string entity, std::string list_id, std::string 
     c.name = Str(f.key);
     c.title = Str(f.title);
     c.sp_type = Str(f.sp_type);
+    c.role = f.role;
+    c.resolves = Str(f.resolves);
     c_fields_.push_back(c);
   }
   for (const auto& c : c_fields_) c_field_ptrs_.push_back(&c);
@@ -86,6 +88,7 @@ EntitySchema::EntitySchema(std::string entity, std::string list_id, std::string 
 std::string EntitySchema::SelectClause() const {
   std::string s = "ID,Modified,GUID,OData__UIVersionString";
   for (const auto& f : fields_) {
+    if (f.role != SPSYNC_FIELD_PLAIN) continue;  // resolved by the engine, not a column
     s += ',';
     s += f.key;
   }

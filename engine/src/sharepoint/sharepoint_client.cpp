@@ -159,7 +159,7 @@ std::chrono::milliseconds SharePointClient::Backoff(int attempt) {
 void SharePointClient::Execute(HttpRequest request, const std::string& what,
                                const Deadline& deadline,
                                const std::function<void(HttpResponse&)>& consume,
-                               std::string* reuse, bool change_log) {
+                               std::string* reuse, bool change_log, const Stream* stream) {
   int failures = 0, throttles = 0;
   bool reauthorised = false;
   std::string last_problem;
@@ -179,7 +179,9 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
     bool transient = false;
     try {
       const auto sent = Clock::now();
-      resp = http_->Send(attempt, reuse);
+      resp = stream
+                 ? http_->SendStreaming(attempt, stream->start, stream->chunk, stream->chunk_size)
+                 : http_->Send(attempt, reuse);
       stats_.answer_micros += static_cast<uint64_t>(
           std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - sent).count());
       stats_.answered++;
@@ -255,6 +257,18 @@ void SharePointClient::Get(const std::string& url, const std::string& what,
   req.url = url;
   req.headers = {{"Accept", kAcceptNoMetadata}};
   Execute(std::move(req), what, deadline, consume, reuse);
+}
+
+void SharePointClient::GetStream(const std::string& url, const std::string& what,
+                                 const Deadline& deadline,
+                                 const std::function<void(const HttpResponse&)>& start,
+                                 const HttpClient::ChunkFn& chunk, size_t chunk_size) {
+  HttpRequest req;
+  req.url = url;
+  // A file, not JSON: any type, and no compression (the bytes are the file's).
+  req.headers = {{"Accept", "*/*"}, {"Accept-Encoding", "identity"}};
+  Stream stream{start, chunk, chunk_size};
+  Execute(std::move(req), what, deadline, nullptr, nullptr, false, &stream);
 }
 
 void SharePointClient::Post(const std::string& url, const std::string& body,
@@ -336,11 +350,14 @@ ListInfo SharePointClient::ReadList(const std::string& path, const std::string& 
 }
 
 std::vector<ListField> SharePointClient::GetFields(const std::string& list_id,
-                                                   const Deadline& deadline) {
-  std::string url = ListApi(list_id) +
-                    "/fields?%24select=InternalName,EntityPropertyName,Title,TypeAsString,Hidden"
-                    "&%24filter=" +
-                    EncodeQueryValue("Hidden eq false");
+                                                   const Deadline& deadline, bool lookups) {
+  // LookupList / LookupField belong to the derived SP.FieldLookup type: with
+  // no $select every field comes whole, derived properties included.
+  std::string url = ListApi(list_id) + "/fields?" +
+                    (lookups ? std::string()
+                             : "%24select=InternalName,EntityPropertyName,Title,TypeAsString,"
+                               "Hidden&") +
+                    "%24filter=" + EncodeQueryValue("Hidden eq false");
   std::vector<ListField> fields;
   Get(url, "reading the fields of list " + list_id, deadline, [&](HttpResponse& r) {
     fields.clear();
@@ -359,6 +376,16 @@ std::vector<ListField> SharePointClient::GetFields(const std::string& list_id,
       // UserMulti); AllowMultipleValues exists only on SP.FieldLookup, and
       // selecting it on the fields collection is an error.
       lf.multi = lf.type == "LookupMulti" || lf.type == "UserMulti";
+      if (lookups) {
+        // A braced GUID; kept lowercase without braces, like list IDs.
+        std::string target = Lower(f->optValue<std::string>("LookupList", ""));
+        target.erase(std::remove(target.begin(), target.end(), '{'), target.end());
+        target.erase(std::remove(target.begin(), target.end(), '}'), target.end());
+        lf.lookup_list = target;
+        lf.lookup_field = f->optValue<std::string>("LookupField", "");
+        // AllowMultipleValues is on every SP.FieldLookup read whole.
+        lf.multi = lf.multi || f->optValue<bool>("AllowMultipleValues", false);
+      }
       if (!lf.internal_name.empty()) fields.push_back(std::move(lf));
     }
   });

@@ -20,14 +20,19 @@ FanoutSink::FanoutSink(std::vector<Member> members, const std::string& entity) {
   info_.name = "fanout";
   info_.description = "one session feeding several sinks";
   uint64_t caps = ~uint64_t{0};
+  uint64_t any = 0;
   for (auto& m : members) {
     caps &= m.sink->info().capabilities;
+    any |= m.sink->info().capabilities;
     info_.version += (info_.version.empty() ? "" : "+") + m.options.sink_name;
     slots_.push_back(std::make_unique<Slot>(std::move(m), entity));
   }
   // Ranges only if every member takes them; the rest of the bits describe
   // the members, not the fan-out.
   info_.capabilities = caps & SPSYNC_CAP_DELETE_RANGES;
+  // Versions and attachments if any member keeps them: the calls go to
+  // those members only, the others never see them.
+  info_.capabilities |= any & (SPSYNC_CAP_VERSIONS | SPSYNC_CAP_ATTACHMENTS);
 }
 
 FanoutSink::~FanoutSink() = default;
@@ -97,6 +102,12 @@ SinkResult FanoutSink::DeleteRanges(const spsync_id_range* ranges, size_t count)
 
 SinkResult FanoutSink::Persist(std::string_view state) {
   return Each("persist", [&](Slot& s) { s.caller.PersistBytes(state); });
+}
+
+SinkResult FanoutSink::WriteVersions(const spsync_version* const* versions, size_t count) {
+  return Each("write versions", [&](Slot& s) {
+    if (s.member.sink->info().versions()) s.rejected += s.caller.WriteVersions(versions, count);
+  });
 }
 
 SinkResult FanoutSink::Snapshot() {

@@ -18,7 +18,7 @@ namespace spsync::engine {
 
 std::string SyncSession::Impl::ItemsUrl(int64_t after_id, bool ids_only) const {
   std::string url = client_.ListApi(list_.id) + "/items?%24select=" +
-                    (ids_only ? std::string("ID") : EncodeQueryValue(schema_->SelectClause())) +
+                    (ids_only ? std::string("ID") : EncodeQueryValue(Select())) +
                     "&%24orderby=ID&%24top=" + std::to_string(ids_only ? 5000 : entity_.page_size);
   // SharePoint's own position token: the ID of the last item already read.
   if (after_id > 0)
@@ -49,6 +49,20 @@ void SyncSession::Impl::FetchPage(const std::string& url, ItemPage* page, spsync
                               std::to_string(page->items.front().id));
       },
       &page->body);
+  if (split_ && !page->items.empty()) {
+    // The same items' other lookup columns (lookup_split.hpp).
+    const std::string window = "ID ge " + std::to_string(page->first_id()) + " and ID le " +
+                               std::to_string(page->last_id());
+    split_->Merge(page, [&](const std::string& select, std::string* body) {
+      std::string more = client_.ListApi(list_.id) +
+                         "/items?%24select=" + EncodeQueryValue(select) +
+                         "&%24filter=" + EncodeQueryValue(window) + "&%24top=5000";
+      if (events_.page_requested) events_.page_requested(more);
+      client_.Get(more, "reading more lookup columns of '" + list_.title + "'", deadline_,
+                  [&](HttpResponse& r) { body->swap(r.body); });
+    });
+  }
+  if (resolver_) resolver_->Resolve(page);
 }
 
 int SyncSession::Impl::Streams() const {
@@ -328,6 +342,7 @@ void SyncSession::Impl::RunFull() {
       ItemPage& page = *d->page;
       int64_t previous = sched.AppliedOf(d->range);
       result_.rejected += caller_.Upsert(page);
+      if (versions_) versions_->Write(page);
       DeletionWriter deletions(caller_, del_ranges, state_.prior_high_water_id);
       for (const auto& item : page.items) {
         if (item.id > previous + 1) deletions.AddRange(previous + 1, item.id - 1);

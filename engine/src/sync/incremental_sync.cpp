@@ -134,8 +134,7 @@ size_t SyncSession::Impl::IncrementalStreams(size_t units) const {
 std::vector<ItemPage> SyncSession::Impl::FetchUnitPages(const FetchUnit& unit) {
   std::vector<ItemPage> pages;
   if (unit.ids.empty()) {
-    std::string url = client_.ListApi(list_.id) +
-                      "/items?%24select=" + EncodeQueryValue(schema_->SelectClause()) +
+    std::string url = client_.ListApi(list_.id) + "/items?%24select=" + EncodeQueryValue(Select()) +
                       "&%24filter=" +
                       EncodeQueryValue("ID ge " + std::to_string(unit.first) + " and ID le " +
                                        std::to_string(unit.last)) +
@@ -151,14 +150,21 @@ std::vector<ItemPage> SyncSession::Impl::FetchUnitPages(const FetchUnit& unit) {
   if (events_.page_requested) events_.page_requested("GetItems");
   ItemPage& page = pages.emplace_back();
   client_.Post(
-      client_.ListApi(list_.id) +
-          "/GetItems?%24select=" + EncodeQueryValue(schema_->SelectClause()),
-      body, "fetching changed items of '" + list_.title + "'", deadline_,
+      client_.ListApi(list_.id) + "/GetItems?%24select=" + EncodeQueryValue(Select()), body,
+      "fetching changed items of '" + list_.title + "'", deadline_,
       [&](HttpResponse& r) {
         page.body.swap(r.body);
         parser_->Parse(&page, SPSYNC_CHANGE_UPDATE);
       },
       &page.body);
+  if (split_)
+    split_->Merge(&page, [&](const std::string& select, std::string* out) {
+      if (events_.page_requested) events_.page_requested("GetItems");
+      client_.Post(client_.ListApi(list_.id) + "/GetItems?%24select=" + EncodeQueryValue(select),
+                   body, "fetching more lookup columns of '" + list_.title + "'", deadline_,
+                   [&](HttpResponse& r) { out->swap(r.body); });
+    });
+  if (resolver_) resolver_->Resolve(&page);
   return pages;
 }
 
@@ -239,6 +245,7 @@ void SyncSession::Impl::ApplyChanges(const std::vector<Change>& log) {
             state_.high_water_id = std::max(state_.high_water_id, item.id);
           }
           result_.rejected += caller_.Upsert(p);
+          if (versions_) versions_->Write(p);
           upserted += static_cast<int64_t>(p.size());
         }
         // Asked for but not returned: deleted since the change was logged.

@@ -4,8 +4,11 @@
 
 #include "spsync/engine/sharepoint/change_page.hpp"
 #include "spsync/engine/sharepoint/item_page.hpp"
+#include "spsync/engine/sharepoint/lookup_split.hpp"
+#include "spsync/engine/sharepoint/people_lookups.hpp"
 #include "spsync/engine/sharepoint/schema.hpp"
 #include "spsync/engine/sync/sync_session.hpp"
+#include "spsync/engine/sync/versions.hpp"
 
 #include <fstream>
 #include <memory>
@@ -53,6 +56,8 @@ class SinkCaller {
   void DeleteRanges(const std::vector<spsync_id_range>& ranges);
   void Persist(const SyncState& state);
   void PersistBytes(std::string_view state);
+  // Sink ABI 1.2. Returns the number of versions the sink rejected.
+  int64_t WriteVersions(const spsync_version* const* versions, size_t count);
   std::string LoadState();
 
  private:
@@ -160,6 +165,14 @@ class SyncSession::Impl {
   std::vector<ListField> list_fields_;  // as GetFields read them (the export maps them)
   std::unique_ptr<EntitySchema> schema_;
   std::unique_ptr<ItemPageParser> parser_;
+  // Column groups of a list past the lookup column threshold; null below it.
+  std::unique_ptr<LookupSplit> split_;
+  // The $select of item requests (the main group's, when split).
+  std::string Select() const { return split_ ? split_->select() : schema_->SelectClause(); }
+  // People and lookups resolved (entity `resolve`); null when off.
+  std::unique_ptr<Resolver> resolver_;
+  // Item versions (entity `versions`, a sink that keeps them); null when off.
+  std::unique_ptr<VersionWriter> versions_;
   SessionResult result_;
 };
 

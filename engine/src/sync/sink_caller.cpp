@@ -76,6 +76,16 @@ int64_t SinkCaller::Upsert(const ItemPage& page) {
   return Upsert(page.pointers.data(), page.pointers.size());
 }
 
+int64_t SinkCaller::WriteVersions(const spsync_version* const* versions, size_t count) {
+  if (count == 0) return 0;
+  SinkResult r = Call("write versions", [&] { return sink_.WriteVersions(versions, count); });
+  for (const auto& [index, why] : r.rejected) {
+    const spsync_version* v = index < count ? versions[index] : nullptr;
+    DeadLetter("version", v ? std::string(v->raw_json.data, v->raw_json.len) : "", why);
+  }
+  return static_cast<int64_t>(r.rejected.size());
+}
+
 void SinkCaller::Delete(const std::vector<int64_t>& ids) {
   if (ids.empty()) return;
   SinkResult r = Call("delete", [&] { return sink_.Delete(ids.data(), ids.size()); });

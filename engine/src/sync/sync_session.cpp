@@ -99,9 +99,11 @@ void SyncSession::Impl::Prepare() {
   state_.entity = entity_.name;
 
   list_ = client_.GetList(entity_.list, deadline_);
-  auto fields = client_.GetFields(list_.id, deadline_);
+  // Resolving people and lookups needs each field's LookupList.
+  auto fields = client_.GetFields(list_.id, deadline_, entity_.resolves());
   list_fields_ = fields;
   std::vector<SchemaField> selected;
+  std::vector<ListField> sources;  // what each of `selected` was mapped from
   std::unordered_set<std::string> wanted(entity_.select.begin(), entity_.select.end());
   std::unordered_set<std::string> seen;
   for (const auto& f : fields) {
@@ -122,6 +124,7 @@ void SyncSession::Impl::Prepare() {
       continue;
     if (!seen.insert(m.key).second) continue;
     selected.push_back(std::move(m));
+    sources.push_back(f);
   }
   for (const auto& w : entity_.select) {
     bool found = IsSystemKey(w);
@@ -134,17 +137,55 @@ void SyncSession::Impl::Prepare() {
                                 "' in `select` is not a visible field of list '" + list_.title +
                                 "'");
   }
+  if (entity_.resolves()) {
+    ResolvePlan plan;
+    try {
+      plan = PlanResolve(selected, sources, entity_.resolve_all, entity_.resolve_fields);
+    } catch (const std::invalid_argument& e) {
+      throw SharePointError(ErrorKind::kNotFound, 0, "",
+                            "entity '" + entity_.name + "': " + e.what());
+    }
+    selected = plan.fields;
+    Resolver::Options ro;
+    ro.requested = events_.page_requested;
+    resolver_ = std::make_unique<Resolver>(client_, std::move(plan), deadline_, std::move(ro));
+  }
   schema_ =
       std::make_unique<EntitySchema>(entity_.name, list_.id, list_.title, std::move(selected));
   parser_ = std::make_unique<ItemPageParser>(*schema_);
+  split_ = LookupSplit::For(*schema_);
+  if (split_)
+    spdlog::info("[{}/{}] more than {} lookup columns: items are read in {} extra column group(s)",
+                 entity_.name, options_.sink_name, LookupSplit::kMaxLookupColumns,
+                 split_->groups());
   // What the rows in the sink lack: a field selected now that they were not
   // written with. Decided before begin() records the new schema.
   std::vector<std::string> fields_now;
   for (const auto& f : schema_->fields()) fields_now.push_back(f.key + ":" + f.sp_type);
+  // Versions switched on later are missing for every item already in the
+  // sink, like a new field: the same re-read fills them.
+  if (entity_.versions && sink_.info().versions()) fields_now.push_back("(versions):on");
   std::string backfill = MissingFields(fields_now);
   state_.schema_fingerprint = schema_->fingerprint();
   state_.fields = fields_now;
   caller_.Begin(schema_->view());
+  if (entity_.attachments)
+    spdlog::warn(
+        "[{}/{}] `attachments` is accepted but not synced by this version of the engine "
+        "yet (README, \"Complete backups\")",
+        entity_.name, options_.sink_name);
+  if (entity_.versions) {
+    if (sink_.info().versions())
+      versions_ = std::make_unique<VersionWriter>(
+          client_, list_.id, *schema_, deadline_,
+          [this](const spsync_version* const* v, size_t n) {
+            result_.rejected += caller_.WriteVersions(v, n);
+          },
+          events_.page_requested);
+    else
+      spdlog::warn("[{}/{}] `versions` is on, but the sink keeps no versions: it gets none",
+                   entity_.name, options_.sink_name);
+  }
 
   if (options_.force_full) {
     // A forced resync that a time budget interrupted resumes like any full

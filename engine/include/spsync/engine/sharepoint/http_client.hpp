@@ -10,6 +10,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <set>
@@ -87,10 +88,25 @@ class HttpClient {
   // growing with the number of pages.
   HttpResponse Send(const HttpRequest& request, std::string* reuse = nullptr);
 
+  // Like Send, but a 2xx body is never held: it is handed to `chunk` in
+  // pieces of at most `chunk_size` bytes as it arrives (a file of hundreds
+  // of MB costs one buffer). `start` is called first, with the status and
+  // headers (the returned response's body stays empty). Any other status is
+  // read whole into the returned body, as Send does, and no callback runs.
+  // An exception thrown by a callback ends the exchange (the connection is
+  // dropped) and reaches the caller unchanged; a body shorter than its
+  // Content-Length is a TransportError after the chunks that did arrive.
+  using ChunkFn = std::function<void(const char* data, size_t len)>;
+  HttpResponse SendStreaming(const HttpRequest& request,
+                             const std::function<void(const HttpResponse&)>& start,
+                             const ChunkFn& chunk, size_t chunk_size = size_t{1} << 20);
+
   const HttpOptions& options() const { return options_; }
 
  private:
   struct Endpoint;
+  struct Streaming;
+  HttpResponse Exchange(const HttpRequest& request, std::string* reuse, const Streaming* stream);
   std::unique_ptr<Poco::Net::HTTPClientSession> Acquire(const Endpoint& ep);
   void Release(const std::string& key, std::unique_ptr<Poco::Net::HTTPClientSession> s);
 

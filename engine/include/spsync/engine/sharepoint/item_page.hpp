@@ -12,6 +12,7 @@
 #include <spsync/sink.h>
 
 #include <cstdint>
+#include <deque>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -25,6 +26,9 @@ struct ItemPage {
   std::vector<spsync_value> values;          // items.size() x field count
   std::vector<const spsync_item*> pointers;  // what Sink::Upsert takes
   std::string next_link;                     // "" on the last page
+  // Strings of values the engine adds after parsing (people and lookups
+  // resolved, people_lookups.hpp); a deque, so values may point into it.
+  std::deque<std::string> resolved;
   // The simdjson parser that owns this page's unescaped strings; its type
   // depends on the CPU kernel chosen at run time (src/item_page_kernel.hpp).
   std::shared_ptr<void> parser;

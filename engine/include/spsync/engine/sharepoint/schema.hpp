@@ -20,6 +20,12 @@ struct ListField {
   std::string type;           // TypeAsString
   bool hidden = false;
   bool multi = false;  // AllowMultipleValues (Lookup / User)
+  // Lookup and User fields, when the fields were read with their lookup
+  // details (GetFields(..., lookups = true)): the list looked up (lowercase
+  // GUID, no braces; people: the site's User Information List) and the field
+  // of it the lookup shows.
+  std::string lookup_list{};
+  std::string lookup_field{};
 };
 
 // One column of the entity: the item JSON key it is read from and its type.
@@ -28,6 +34,10 @@ struct SchemaField {
   std::string title;
   std::string sp_type;
   spsync_value_type value_type = SPSYNC_VALUE_TEXT;
+  // ABI 1.2: a person's name or e-mail, or a looked-up value, resolved by
+  // the engine (people_lookups.hpp) from the ID field named `resolves`.
+  spsync_field_role role = SPSYNC_FIELD_PLAIN;
+  std::string resolves{};
 };
 
 // The value type a SharePoint field maps to, and the JSON key it is read from.

@@ -91,7 +91,10 @@ class SharePointClient {
 
   // Resolves a list named by title, `Lists/Name`, a server-relative URL or a GUID.
   ListInfo GetList(const std::string& ref, const Deadline& deadline);
-  std::vector<ListField> GetFields(const std::string& list_id, const Deadline& deadline);
+  // `lookups`: also each lookup and person field's LookupList and LookupField
+  // (properties of SP.FieldLookup, so the whole field entities are read).
+  std::vector<ListField> GetFields(const std::string& list_id, const Deadline& deadline,
+                                   bool lookups = false);
 
   // GET with Accept: nometadata. `consume` parses the body; if it throws
   // MalformedBody the request is retried like a truncated one.
@@ -99,6 +102,15 @@ class SharePointClient {
   // HttpClient::Send).
   void Get(const std::string& url, const std::string& what, const Deadline& deadline,
            const std::function<void(HttpResponse&)>& consume, std::string* reuse = nullptr);
+  // GET a file (`$value`), streamed: `start` at the beginning of every
+  // attempt that SharePoint answers 2xx (after a retry the body starts over,
+  // so the consumer must drop what the failed attempt gave it), then
+  // `chunk` for each piece (at most `chunk_size` bytes) as it arrives. The
+  // same retries, throttle waits, budget and deadline as Get; an exception
+  // a callback throws is not retried and reaches the caller.
+  void GetStream(const std::string& url, const std::string& what, const Deadline& deadline,
+                 const std::function<void(const HttpResponse&)>& start,
+                 const HttpClient::ChunkFn& chunk, size_t chunk_size = size_t{1} << 20);
   // POST a JSON-light body.
   void Post(const std::string& url, const std::string& body, const std::string& what,
             const Deadline& deadline, const std::function<void(HttpResponse&)>& consume,
@@ -130,9 +142,14 @@ class SharePointClient {
   Credentials& credentials() { return *credentials_; }
 
  private:
+  struct Stream {
+    const std::function<void(const HttpResponse&)>& start;
+    const HttpClient::ChunkFn& chunk;
+    size_t chunk_size;
+  };
   void Execute(HttpRequest request, const std::string& what, const Deadline& deadline,
                const std::function<void(HttpResponse&)>& consume, std::string* reuse,
-               bool change_log = false);
+               bool change_log = false, const Stream* stream = nullptr);
   std::chrono::milliseconds Backoff(int attempt);
   // GETs `{site}/_api/web/{path}` as a list; `ref` names it in errors.
   ListInfo ReadList(const std::string& path, const std::string& ref, const Deadline& deadline);

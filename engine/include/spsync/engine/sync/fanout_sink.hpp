@@ -47,6 +47,8 @@ class FanoutSink : public Sink {
   SinkResult Persist(std::string_view state) override;
   SinkResult Snapshot() override;
   SinkResult Check() override;
+  // Sink ABI 1.2: forwarded to the members that have the feature.
+  SinkResult WriteVersions(const spsync_version* const* versions, size_t count) override;
 
  private:
   struct Slot;

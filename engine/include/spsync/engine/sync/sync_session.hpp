@@ -50,6 +50,15 @@ struct EntityConfig {
   std::string export_progress =
       "queue";                   // "queue" (Azure queue) or "api" (GetMigrationJobProgress)
   int export_poll_seconds = 60;  // between GetMigrationJobProgress polls
+  // Complete backups (README "Complete backups", sink ABI 1.2). Each needs a
+  // sink that has the feature; one without it gets none of it.
+  bool attachments = false;  // the files attached to items
+  bool versions = false;     // every version of the items a session touches
+  // People and lookups resolved: every User / Lookup field (resolve_all), or
+  // the fields named (internal name, entity name or title).
+  bool resolve_all = false;
+  std::vector<std::string> resolve_fields{};
+  bool resolves() const { return resolve_all || !resolve_fields.empty(); }
 };
 
 struct SessionOptions {
