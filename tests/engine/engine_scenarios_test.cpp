@@ -399,7 +399,11 @@ void FaultMidPage(FaultKind fault) {
     armed = true;
     env.emu.FailNext(RequestKind::kItems, 1000, fault);
   };
-  auto r1 = env.Run(sink, "Orders", {}, ev);
+  // Pages of 500 items: the stream reads at most two pages ahead of the one
+  // applied, so the fault armed after the first lands mid-crawl (with 5000
+  // a page, a loaded machine could read all three before it is armed).
+  engine::EntityConfig e{"orders", "", {}, 500, 2000, 55, 1};
+  auto r1 = env.Run(sink, "Orders", {}, ev, engine::Deadline(), e);
   ASSERT_EQ(r1.outcome, Outcome::kFailed) << "fault did not fail the run";
   sink.Crash();
   SyncState s = Committed(sink);
