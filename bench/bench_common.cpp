@@ -8,6 +8,7 @@
 #include <spsync/plugins/plugin_finder.hpp>
 
 #include <sqlite3.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -301,20 +302,12 @@ std::string Hex(uint64_t v) {
 
 // ---- child process ------------------------------------------------------
 
-ChildResult RunSyncInChild(const std::string& site_url, const std::string& sink,
-                           const std::string& path, bool force_full, bool reconcile) {
+ChildRun RunChild(const std::string& mode, const std::vector<std::string>& rest) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
   std::string exe = std::filesystem::read_symlink("/proc/self/exe").string();
-  std::string fd = std::to_string(fds[1]);
-  std::vector<std::string> args = {exe,
-                                   "--spsync-child",
-                                   fd,
-                                   site_url,
-                                   sink,
-                                   path,
-                                   force_full ? "1" : "0",
-                                   reconcile ? "1" : "0"};
+  std::vector<std::string> args = {exe, mode, std::to_string(fds[1])};
+  args.insert(args.end(), rest.begin(), rest.end());
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -326,20 +319,33 @@ ChildResult RunSyncInChild(const std::string& site_url, const std::string& sink,
     ::_exit(127);
   }
   ::close(fds[1]);
-  std::string out;
+  ChildRun run;
   char buf[512];
   ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) run.out.append(buf, static_cast<size_t>(n));
   ::close(fds[0]);
   int status = 0;
-  ::waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    throw std::runtime_error("child sync failed (status " + std::to_string(status) + "): " + out);
+  struct rusage ru {};
+  ::wait4(pid, &status, 0, &ru);
+  run.status = status;
+  run.ok = WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  run.cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+                    static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  return run;
+}
+
+ChildResult RunSyncInChild(const std::string& site_url, const std::string& sink,
+                           const std::string& path, bool force_full, bool reconcile) {
+  ChildRun run = RunChild("--spsync-child",
+                          {site_url, sink, path, force_full ? "1" : "0", reconcile ? "1" : "0"});
+  if (!run.ok)
+    throw std::runtime_error("child sync failed (status " + std::to_string(run.status) +
+                             "): " + run.out);
   ChildResult r;
-  std::istringstream in(out);
+  std::istringstream in(run.out);
   in >> r.elapsed_ms >> r.requests >> r.bytes >> r.upserted >> r.deleted >> r.peak_rss_mb >>
       r.outcome >> r.streams;
-  if (!in) throw std::runtime_error("child sync printed '" + out + "'");
+  if (!in) throw std::runtime_error("child sync printed '" + run.out + "'");
   return r;
 }
 

@@ -108,6 +108,16 @@ std::string Hex(uint64_t v);
 // Peak resident set of this process (VmHWM), MiB.
 double PeakRssMb();
 
+// Runs this binary again as `exe mode <fd> rest...`; the child writes its
+// figures to <fd>. Its output, exit status and CPU time (user + system).
+struct ChildRun {
+  std::string out;
+  int status = 0;
+  bool ok = false;
+  double cpu_seconds = 0;
+};
+ChildRun RunChild(const std::string& mode, const std::vector<std::string>& rest);
+
 // A full / forced / reconcile session run in a fresh child process (this
 // binary re-executed), so its peak RSS is the sync's alone.
 struct ChildResult {

@@ -237,42 +237,18 @@ struct ExportChild {
 
 // Runs one full sync of `path` in a fresh process: this binary with
 // --spsync-export-child (ExportChildMain).
-ExportChild RunChild(const std::string& site, const std::string& db, int path) {
-  int fds[2];
-  if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
-  std::string exe = std::filesystem::read_symlink("/proc/self/exe").string();
-  std::vector<std::string> args = {
-      exe, "--spsync-export-child", std::to_string(fds[1]),          site,
-      db,  std::to_string(path),    std::to_string(ApiPollSeconds())};
-  std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  pid_t pid = ::fork();
-  if (pid < 0) throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    ::close(fds[0]);
-    ::execv(exe.c_str(), argv.data());
-    ::_exit(127);
-  }
-  ::close(fds[1]);
-  std::string out;
-  char buf[512];
-  ssize_t n;
-  while ((n = ::read(fds[0], buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
-  ::close(fds[0]);
-  int status = 0;
-  struct rusage ru {};
-  ::wait4(pid, &status, 0, &ru);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+ExportChild RunExportChild(const std::string& site, const std::string& db, int path) {
+  ChildRun run = RunChild("--spsync-export-child",
+                          {site, db, std::to_string(path), std::to_string(ApiPollSeconds())});
+  if (!run.ok)
     throw std::runtime_error(std::string(PathName(path)) + " sync failed (status " +
-                             std::to_string(status) + "): " + out);
+                             std::to_string(run.status) + "): " + run.out);
   ExportChild r;
-  std::istringstream in(out);
+  std::istringstream in(run.out);
   in >> r.seconds >> r.upserted >> r.deleted >> r.client_requests >> r.azure_requests >>
       r.azure_bytes >> r.peak_rss_mb;
-  if (!in) throw std::runtime_error("the child printed '" + out + "'");
-  r.cpu_seconds = static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
-                  static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+  if (!in) throw std::runtime_error("the child printed '" + run.out + "'");
+  r.cpu_seconds = run.cpu_seconds;
   return r;
 }
 
@@ -308,7 +284,7 @@ void BM_ExportFullSync(benchmark::State& state) {
     for (auto _ : state) {
       const std::string db = peer.dir + "/" + PathName(path) + ".db";
       peer.emu->ResetStats();
-      ExportChild c = RunChild(peer.emu->SiteUrl(), db, path);
+      ExportChild c = RunExportChild(peer.emu->SiteUrl(), db, path);
       const SharePointCount sp = CountSharePoint(peer.emu->GetStats());
       Report(state, c, sp);
       const TableDigest digest = DigestTables(db);
@@ -373,14 +349,14 @@ void BM_ExportPaced(benchmark::State& state) {
       // The unpaced reference first, on its own emulator.
       Peer& ref = PeerFor(n, 0);
       const std::string db = ref.dir + "/ref.db";
-      unpaced = RunChild(ref.emu->SiteUrl(), db, kExportQueue).seconds;
+      unpaced = RunExportChild(ref.emu->SiteUrl(), db, kExportQueue).seconds;
       for (const char* ext : {"", "-wal", "-shm"}) RemoveTree(db + ext);
     }
     Peer& peer = PeerFor(n, pace);
     for (auto _ : state) {
       const std::string db = peer.dir + "/paced.db";
       peer.emu->ResetStats();
-      ExportChild c = RunChild(peer.emu->SiteUrl(), db, kExportQueue);
+      ExportChild c = RunExportChild(peer.emu->SiteUrl(), db, kExportQueue);
       Report(state, c, CountSharePoint(peer.emu->GetStats()));
       for (const char* ext : {"", "-wal", "-shm"}) RemoveTree(db + ext);
       const double job = static_cast<double>(n) / pace;
