@@ -16,9 +16,15 @@
 
 namespace spsync::engine {
 
+std::string SyncSession::Impl::SelectQuery() const {
+  if (!attachments_) return "%24select=" + EncodeQueryValue(Select());
+  return "%24select=" + EncodeQueryValue(Select() + ",AttachmentFiles") +
+         "&%24expand=AttachmentFiles";
+}
+
 std::string SyncSession::Impl::ItemsUrl(int64_t after_id, bool ids_only) const {
-  std::string url = client_.ListApi(list_.id) + "/items?%24select=" +
-                    (ids_only ? std::string("ID") : EncodeQueryValue(Select())) +
+  std::string url = client_.ListApi(list_.id) + "/items?" +
+                    (ids_only ? std::string("%24select=ID") : SelectQuery()) +
                     "&%24orderby=ID&%24top=" + std::to_string(ids_only ? 5000 : entity_.page_size);
   // SharePoint's own position token: the ID of the last item already read.
   if (after_id > 0)
@@ -343,6 +349,7 @@ void SyncSession::Impl::RunFull() {
       int64_t previous = sched.AppliedOf(d->range);
       result_.rejected += caller_.Upsert(page);
       if (versions_) versions_->Write(page);
+      if (attachments_) attachments_->Apply(page);
       DeletionWriter deletions(caller_, del_ranges, state_.prior_high_water_id);
       for (const auto& item : page.items) {
         if (item.id > previous + 1) deletions.AddRange(previous + 1, item.id - 1);

@@ -134,8 +134,7 @@ size_t SyncSession::Impl::IncrementalStreams(size_t units) const {
 std::vector<ItemPage> SyncSession::Impl::FetchUnitPages(const FetchUnit& unit) {
   std::vector<ItemPage> pages;
   if (unit.ids.empty()) {
-    std::string url = client_.ListApi(list_.id) + "/items?%24select=" + EncodeQueryValue(Select()) +
-                      "&%24filter=" +
+    std::string url = client_.ListApi(list_.id) + "/items?" + SelectQuery() + "&%24filter=" +
                       EncodeQueryValue("ID ge " + std::to_string(unit.first) + " and ID le " +
                                        std::to_string(unit.last)) +
                       "&%24top=5000";
@@ -150,7 +149,7 @@ std::vector<ItemPage> SyncSession::Impl::FetchUnitPages(const FetchUnit& unit) {
   if (events_.page_requested) events_.page_requested("GetItems");
   ItemPage& page = pages.emplace_back();
   client_.Post(
-      client_.ListApi(list_.id) + "/GetItems?%24select=" + EncodeQueryValue(Select()), body,
+      client_.ListApi(list_.id) + "/GetItems?" + SelectQuery(), body,
       "fetching changed items of '" + list_.title + "'", deadline_,
       [&](HttpResponse& r) {
         page.body.swap(r.body);
@@ -246,6 +245,7 @@ void SyncSession::Impl::ApplyChanges(const std::vector<Change>& log) {
           }
           result_.rejected += caller_.Upsert(p);
           if (versions_) versions_->Write(p);
+          if (attachments_) attachments_->Apply(p);
           upserted += static_cast<int64_t>(p.size());
         }
         // Asked for but not returned: deleted since the change was logged.

@@ -7,6 +7,7 @@
 #include "spsync/engine/sharepoint/lookup_split.hpp"
 #include "spsync/engine/sharepoint/people_lookups.hpp"
 #include "spsync/engine/sharepoint/schema.hpp"
+#include "spsync/engine/sync/attachments.hpp"
 #include "spsync/engine/sync/sync_session.hpp"
 #include "spsync/engine/sync/versions.hpp"
 
@@ -58,6 +59,11 @@ class SinkCaller {
   void PersistBytes(std::string_view state);
   // Sink ABI 1.2. Returns the number of versions the sink rejected.
   int64_t WriteVersions(const spsync_version* const* versions, size_t count);
+  // Sink ABI 1.2 attachments, retried like the rest (the streaming calls are
+  // retried per file by AttachmentSync, not here).
+  void ListAttachments(const int64_t* item_ids, size_t count, const spsync_attachment* const** out,
+                       size_t* out_count);
+  void AttachmentDelete(int64_t item_id, std::string_view file_name);
   std::string LoadState();
 
  private:
@@ -169,10 +175,15 @@ class SyncSession::Impl {
   std::unique_ptr<LookupSplit> split_;
   // The $select of item requests (the main group's, when split).
   std::string Select() const { return split_ ? split_->select() : schema_->SelectClause(); }
+  // The `$select=...` of item requests, encoded, with each item's attachment
+  // set (`AttachmentFiles`, expanded) when attachments are synced.
+  std::string SelectQuery() const;
   // People and lookups resolved (entity `resolve`); null when off.
   std::unique_ptr<Resolver> resolver_;
   // Item versions (entity `versions`, a sink that keeps them); null when off.
   std::unique_ptr<VersionWriter> versions_;
+  // Attachments (entity `attachments`, a sink that keeps them); null when off.
+  std::unique_ptr<AttachmentSync> attachments_;
   SessionResult result_;
 };
 

@@ -86,6 +86,15 @@ int64_t SinkCaller::WriteVersions(const spsync_version* const* versions, size_t 
   return static_cast<int64_t>(r.rejected.size());
 }
 
+void SinkCaller::ListAttachments(const int64_t* item_ids, size_t count,
+                                 const spsync_attachment* const** out, size_t* out_count) {
+  Call("attachment list", [&] { return sink_.ListAttachments(item_ids, count, out, out_count); });
+}
+
+void SinkCaller::AttachmentDelete(int64_t item_id, std::string_view file_name) {
+  Call("attachment delete", [&] { return sink_.AttachmentDelete(item_id, file_name); });
+}
+
 void SinkCaller::Delete(const std::vector<int64_t>& ids) {
   if (ids.empty()) return;
   SinkResult r = Call("delete", [&] { return sink_.Delete(ids.data(), ids.size()); });

@@ -165,15 +165,20 @@ void SyncSession::Impl::Prepare() {
   // Versions switched on later are missing for every item already in the
   // sink, like a new field: the same re-read fills them.
   if (entity_.versions && sink_.info().versions()) fields_now.push_back("(versions):on");
+  if (entity_.attachments && sink_.info().attachments()) fields_now.push_back("(attachments):on");
   std::string backfill = MissingFields(fields_now);
   state_.schema_fingerprint = schema_->fingerprint();
   state_.fields = fields_now;
   caller_.Begin(schema_->view());
-  if (entity_.attachments)
-    spdlog::warn(
-        "[{}/{}] `attachments` is accepted but not synced by this version of the engine "
-        "yet (README, \"Complete backups\")",
-        entity_.name, options_.sink_name);
+  if (entity_.attachments) {
+    if (sink_.info().attachments())
+      attachments_ = std::make_unique<AttachmentSync>(client_, list_.id, sink_, deadline_,
+                                                      events_.page_requested,
+                                                      options_.sink_attempts, options_.sink_name);
+    else
+      spdlog::warn("[{}/{}] `attachments` is on, but the sink keeps no attachments: it gets none",
+                   entity_.name, options_.sink_name);
+  }
   if (entity_.versions) {
     if (sink_.info().versions())
       versions_ = std::make_unique<VersionWriter>(

@@ -49,13 +49,31 @@ class FanoutSink : public Sink {
   SinkResult Check() override;
   // Sink ABI 1.2: forwarded to the members that have the feature.
   SinkResult WriteVersions(const spsync_version* const* versions, size_t count) override;
+  // Attachments go to the members that keep them. A file counts as held
+  // (ListAttachments) only when every such member holds it alike; otherwise
+  // it is listed with size -1, so the engine downloads it again for all.
+  // A member whose begin / write / commit fails for good is dropped; a
+  // RETRYABLE one makes the whole call RETRYABLE (the engine aborts the file
+  // in every member and starts it over).
+  SinkResult AttachmentBegin(const spsync_attachment& attachment) override;
+  SinkResult AttachmentWrite(const void* data, size_t len) override;
+  SinkResult AttachmentCommit(const spsync_attachment& attachment) override;
+  void AttachmentAbort() override;
+  SinkResult AttachmentDelete(int64_t item_id, std::string_view file_name) override;
+  SinkResult ListAttachments(const int64_t* item_ids, size_t count,
+                             const spsync_attachment* const** out, size_t* out_count) override;
 
  private:
   struct Slot;
   // Calls `op` on every live member; drops those that fail for good.
   SinkResult Each(const char* what, const std::function<void(Slot&)>& op);
+  // One streaming attachment call on every open member (see above).
+  SinkResult Stream(const char* what, bool opening, const std::function<SinkResult(Sink&)>& op);
+
+  struct Listed;  // ListAttachments' merged records
 
   std::vector<std::unique_ptr<Slot>> slots_;
+  std::unique_ptr<Listed> listed_;
   SinkInfo info_;
 };
 
