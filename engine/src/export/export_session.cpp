@@ -97,6 +97,12 @@ bool SyncSession::Impl::RunExport() {
   if (!job.rest_reason.empty()) return false;  // this full sync gave the export up
   if (!job.active()) {
     if (entity_.full_sync == "rest") return false;
+    // Export manifests carry no attachment names: REST pages do, with no
+    // request per item, so an entity with attachments pages through REST.
+    if (attachments_) {
+      spdlog::info("{} full sync by REST paging: `attachments` is on", who);
+      return false;
+    }
     // A REST crawl already under way finishes as it started.
     if (state_.page_last_id > 0 || !state_.ranges.empty()) return false;
     if (entity_.full_sync == "auto" && list_.item_count < entity_.export_above) {
