@@ -4,6 +4,7 @@
 // fields changed, and a deleted-then-restored item.
 #include "../sinks/attachment_kit.hpp"
 #include "backup_support.hpp"
+#include "spsync/engine/sync/fanout_sink.hpp"
 
 #include <fstream>
 #include <set>
@@ -218,6 +219,51 @@ TEST(Attachments, DeletedThenRestoredItem) {
   EXPECT_EQ(Held(db, a), Expected(env, a));
   EXPECT_EQ(env.emu.GetStats().attachments, Expected(env, a).size());
   ExpectConverged(env, db);
+  std::filesystem::remove_all(dir);
+}
+
+// Two SQLite sinks fed by one read (a fan-out): each file is downloaded once
+// and written to both; a file one sink lost is downloaded again for both.
+TEST(Attachments, FanoutWritesEveryFileToEverySink) {
+  Env env(WithFiles(120));
+  const auto ids = env.Ids("Orders");
+  env.emu.AddAttachment("Orders", ids[7], kHardNames[5], Binary(1500, 8));
+  auto dir = TempDir("attachments-fanout");
+  const std::string db1 = (dir / "one.db").string(), db2 = (dir / "two.db").string();
+  auto run = [&] {
+    auto one = OpenSqlite(db1);
+    auto two = OpenSqlite(db2);
+    std::vector<engine::FanoutSink::Member> members(2);
+    members[0].sink = one.get();
+    members[0].options.sink_name = "one";
+    members[1].sink = two.get();
+    members[1].options.sink_name = "two";
+    engine::FanoutSink fanout(std::move(members), "orders");
+    auto r = env.Run(fanout, Orders());
+    ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+    EXPECT_TRUE(fanout.alive(0) && fanout.alive(1)) << fanout.error(0) << fanout.error(1);
+  };
+  env.emu.ResetStats();
+  run();
+  const size_t files = ExpectConverged(env, db1);
+  EXPECT_EQ(ExpectConverged(env, db2), files);
+  EXPECT_EQ(env.emu.GetStats().attachments, files);
+  // The second sink loses a file behind spsync's back; the item is edited.
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(db2.c_str(), &db), SQLITE_OK);
+    const std::string sql =
+        "DELETE FROM orders__attachments WHERE item_id = " + std::to_string(ids[7]);
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  ASSERT_TRUE(Held(db2, ids[7]).empty());
+  env.emu.UpdateItem("Orders", ids[7], R"({"Title":"edited"})");
+  env.emu.ResetStats();
+  run();
+  EXPECT_EQ(Held(db1, ids[7]), Expected(env, ids[7]));
+  EXPECT_EQ(Held(db2, ids[7]), Expected(env, ids[7]));
+  EXPECT_EQ(env.emu.GetStats().attachments, Expected(env, ids[7]).size());
   std::filesystem::remove_all(dir);
 }
 
