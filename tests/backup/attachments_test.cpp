@@ -6,8 +6,10 @@
 #include "backup_support.hpp"
 #include "spsync/engine/sync/fanout_sink.hpp"
 
+#include <csignal>
 #include <fstream>
 #include <set>
+#include <thread>
 
 namespace spsync::backup_test {
 namespace {
@@ -264,6 +266,81 @@ TEST(Attachments, FanoutWritesEveryFileToEverySink) {
   EXPECT_EQ(Held(db1, ids[7]), Expected(env, ids[7]));
   EXPECT_EQ(Held(db2, ids[7]), Expected(env, ids[7]));
   EXPECT_EQ(env.emu.GetStats().attachments, Expected(env, ids[7]).size());
+  std::filesystem::remove_all(dir);
+}
+
+// Downloads cut off mid-body (a TCP reset after half the file) are retried:
+// the sink's open file is aborted and the file starts over, so nothing of the
+// cut attempts remains.
+TEST(Attachments, ARetriedDownloadStartsTheFileOver) {
+  Env env(WithFiles(60));
+  const auto ids = env.Ids("Orders");
+  env.emu.AddAttachment("Orders", ids[1], kHardNames[0], Binary(300000, 9));
+  env.emu.AddAttachment("Orders", ids[2], kHardNames[2], Binary(200000, 10));
+  env.emu.FailNext(emulator::RequestKind::kAttachments, 3, emulator::FaultKind::kReset);
+  auto dir = TempDir("attachments-retry");
+  const std::string db = (dir / "x.db").string();
+  {
+    auto sink = OpenSqlite(db);
+    auto r = env.Run(*sink, Orders());
+    ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  }
+  EXPECT_GE(env.emu.GetStats().faulted, 3u);
+  ExpectConverged(env, db);
+  std::filesystem::remove_all(dir);
+}
+
+// A session killed while a 200 MB file is being written leaves SQLite as of
+// its last persist; the next run writes the file once, whole.
+TEST(Attachments, AKillDuringAWriteLosesAndDuplicatesNothing) {
+  Env env(WithFiles(40));
+  const auto ids = env.Ids("Orders");
+  env.emu.AddSyntheticAttachment("Orders", ids[30], "big.bin", int64_t{200} << 20);
+  auto dir = TempDir("attachments-kill");
+  const std::string db = (dir / "x.db").string();
+  pid_t pid = fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    auto sink = OpenSqlite(db);
+    env.Run(*sink, Orders());
+    _exit(0);
+  }
+  // Killed once the big file is under way (its request is in).
+  for (int i = 0; i < 2000 && env.emu.GetStats().attachments == 0; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(pid, SIGKILL);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "the session ended before it was killed";
+  {
+    auto sink = OpenSqlite(db);
+    auto r = env.Run(*sink, Orders());
+    ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  }
+  // Every small file once and right; the big one once, whole.
+  for (int64_t id : env.Ids("Orders")) {
+    if (id == ids[30]) continue;
+    EXPECT_EQ(Held(db, id), Expected(env, id)) << "item " << id;
+  }
+  test::attachments::Sha256 h;
+  h.Update(env.emu.AttachmentBytes("Orders", ids[30], "big.bin"));
+  auto rows = Query(db, "SELECT size, sha256 FROM orders__attachments WHERE item_id = " +
+                            std::to_string(ids[30]));
+  ASSERT_EQ(rows.size(), 1u);
+  EXPECT_EQ(rows[0][0].value_or(""), std::to_string(int64_t{200} << 20));
+  EXPECT_EQ(rows[0][1].value_or(""), h.Hex());
+  // No content without a file row, no file row twice.
+  EXPECT_EQ(Query(db,
+                  "SELECT count(*) FROM orders__attachment_content WHERE rowid NOT IN "
+                  "(SELECT content_id FROM orders__attachments WHERE content_id IS NOT NULL)")[0][0]
+                .value_or(""),
+            "0");
+  EXPECT_EQ(Query(db,
+                  "SELECT count(*) - count(DISTINCT item_id || '/' || file_name) FROM "
+                  "orders__attachments")[0][0]
+                .value_or(""),
+            "0");
   std::filesystem::remove_all(dir);
 }
 
