@@ -296,6 +296,11 @@ SessionResult SyncSession::Impl::Run() {
     state_.sessions++;
     Persist();
     result_.outcome = Outcome::kComplete;
+    if (attachments_) {
+      const auto& c = attachments_->counters();
+      spdlog::info("[{}/{}] attachments: {} downloaded ({} bytes), {} unchanged, {} deleted",
+                   entity_.name, options_.sink_name, c.downloaded, c.bytes, c.unchanged, c.deleted);
+    }
   } catch (const BudgetReached& e) {
     result_.outcome = Outcome::kPartial;
     result_.error = e.what();
