@@ -76,14 +76,6 @@ std::vector<int64_t> IdsOf(std::string_view json) {
   return ids;
 }
 
-std::string CamlIn(const std::vector<int64_t>& ids) {
-  std::string xml = "<View Scope='RecursiveAll'><Query><Where><In><FieldRef Name='ID'/><Values>";
-  for (int64_t id : ids) xml += "<Value Type='Counter'>" + std::to_string(id) + "</Value>";
-  xml += "</Values></In></Where></Query><RowLimit>" + std::to_string(ids.size()) +
-         "</RowLimit></View>";
-  return xml;
-}
-
 std::string SelectOf(const LookupTarget& spec) {
   return "ID," + spec.shown + (spec.people ? ",EMail" : "");
 }
@@ -258,7 +250,7 @@ void Resolver::Fetch(Target& t, const std::vector<int64_t>& ids) {
     std::vector<int64_t> chunk(
         ids.begin() + static_cast<std::ptrdiff_t>(k),
         ids.begin() + static_cast<std::ptrdiff_t>(std::min(ids.size(), k + kChunk)));
-    std::string body = "{\"query\":{\"ViewXml\":\"" + CamlIn(chunk) + "\"}}";
+    std::string body = "{\"query\":{\"ViewXml\":\"" + CamlIdIn(chunk) + "\"}}";
     if (options_.requested) options_.requested("GetItems (resolve)");
     ++requests_;
     std::vector<int64_t> found;

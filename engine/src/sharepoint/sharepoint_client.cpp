@@ -392,4 +392,12 @@ std::vector<ListField> SharePointClient::GetFields(const std::string& list_id,
   return fields;
 }
 
+std::string CamlIdIn(const std::vector<int64_t>& ids) {
+  std::string xml = "<View Scope='RecursiveAll'><Query><Where><In><FieldRef Name='ID'/><Values>";
+  for (int64_t id : ids) xml += "<Value Type='Counter'>" + std::to_string(id) + "</Value>";
+  xml += "</Values></In></Where></Query><RowLimit>" + std::to_string(ids.size()) +
+         "</RowLimit></View>";
+  return xml;
+}
+
 }  // namespace spsync::engine

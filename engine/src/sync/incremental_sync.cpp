@@ -116,14 +116,6 @@ std::vector<FetchUnit> PlanFetch(const std::vector<int64_t>& ids,
   return sorted;
 }
 
-std::string CamlIn(const std::vector<int64_t>& ids) {
-  std::string xml = "<View Scope='RecursiveAll'><Query><Where><In><FieldRef Name='ID'/><Values>";
-  for (int64_t id : ids) xml += "<Value Type='Counter'>" + std::to_string(id) + "</Value>";
-  xml += "</Values></In></Where></Query><RowLimit>" + std::to_string(ids.size()) +
-         "</RowLimit></View>";
-  return xml;
-}
-
 }  // namespace
 
 size_t SyncSession::Impl::IncrementalStreams(size_t units) const {
@@ -145,7 +137,7 @@ std::vector<ItemPage> SyncSession::Impl::FetchUnitPages(const FetchUnit& unit) {
     }
     return pages;
   }
-  std::string body = "{\"query\":{\"ViewXml\":\"" + CamlIn(unit.ids) + "\"}}";
+  std::string body = "{\"query\":{\"ViewXml\":\"" + CamlIdIn(unit.ids) + "\"}}";
   if (events_.page_requested) events_.page_requested("GetItems");
   ItemPage& page = pages.emplace_back();
   client_.Post(

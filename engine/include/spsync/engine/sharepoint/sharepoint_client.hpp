@@ -165,4 +165,8 @@ class SharePointClient {
 // Percent-encodes a query option value the way SharePoint's own links do.
 std::string EncodeQueryValue(std::string_view value);
 
+// The CAML view of GetItems that selects exactly `ids` (an In on ID, as many
+// rows as IDs, every folder).
+std::string CamlIdIn(const std::vector<int64_t>& ids);
+
 }  // namespace spsync::engine
