@@ -170,6 +170,36 @@ TEST(Correctness05, ForcedFullResumesAcrossBudgetedRuns) {
   EXPECT_TRUE(SameAsTruth(env.Truth("Orders"), sink.committed().items));
 }
 
+// 5b. A forced resync that read the whole list but whose replay of the
+// changes made meanwhile was cut short: the next --full run finishes the
+// replay instead of reading the list again (which, under a budget shorter
+// than crawl + replay, would never end). A --full after that reads it again.
+TEST(Correctness05, ForcedFullWhoseReplayWasCutShortIsNotReadAgain) {
+  Env env;
+  MemorySink sink;
+  ASSERT_EQ(env.Run(sink, "Orders").outcome, Outcome::kComplete);
+  SessionOptions full;
+  full.force_full = true;
+  const int64_t changed = env.Ids("Orders")[4];
+  Deadline cut;  // no limit; cancelled once the crawl has applied every item
+  engine::SessionEvents ev;
+  ev.progress = [&](int64_t done, int64_t total) {
+    if (done < total || cut.cancelled()) return;
+    env.emu.UpdateItem("Orders", changed, R"({"Title":"changed while the resync ran"})");
+    cut.Cancel();
+  };
+  auto r1 = env.Run(sink, "Orders", full, ev, cut);
+  ASSERT_EQ(r1.outcome, Outcome::kPartial) << r1.error;
+  EXPECT_EQ(r1.upserted, kBig);
+  auto r2 = env.Run(sink, "Orders", full);
+  ASSERT_EQ(r2.outcome, Outcome::kComplete) << r2.error;
+  EXPECT_LT(r2.upserted, 10) << "the list was read again";
+  EXPECT_TRUE(SameAsTruth(env.Truth("Orders"), sink.committed().items));
+  auto r3 = env.Run(sink, "Orders", full);
+  ASSERT_EQ(r3.outcome, Outcome::kComplete) << r3.error;
+  EXPECT_EQ(r3.upserted, kBig);
+}
+
 // 6. An idle list's change token follows the list's current token, so it
 // never ages out of the log while the list is synced regularly.
 TEST(Correctness06, IdleListTokenDoesNotAgeIntoAFullResync) {

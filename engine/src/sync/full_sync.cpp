@@ -426,6 +426,7 @@ void SyncSession::Impl::FinishFull() {
   state_.export_job = {};
   state_.change_token = state_.full_start_token;
   state_.full_in_progress = false;
+  state_.forced_replay = options_.force_full;
   state_.full_start_token.clear();
   state_.page_last_id = 0;
   state_.ranges.clear();

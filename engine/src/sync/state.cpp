@@ -24,8 +24,8 @@ const char* ModeName(SyncMode mode) {
 
 bool SamePosition(const SyncState& a, const SyncState& b) {
   return a.list_id == b.list_id && a.mode == b.mode && a.full_in_progress == b.full_in_progress &&
-         a.page_last_id == b.page_last_id && a.ranges == b.ranges &&
-         a.full_start_token == b.full_start_token &&
+         a.forced_replay == b.forced_replay && a.page_last_id == b.page_last_id &&
+         a.ranges == b.ranges && a.full_start_token == b.full_start_token &&
          a.prior_high_water_id == b.prior_high_water_id && a.change_token == b.change_token &&
          a.high_water_id == b.high_water_id && a.schema_fingerprint == b.schema_fingerprint &&
          a.fields == b.fields && a.export_job == b.export_job;
@@ -38,6 +38,7 @@ std::string EncodeState(const SyncState& s) {
   o.set("listId", s.list_id);
   o.set("mode", std::string(ModeName(s.mode)));
   o.set("fullInProgress", s.full_in_progress);
+  if (s.forced_replay) o.set("forcedReplay", true);
   o.set("pageLastId", s.page_last_id);
   if (!s.ranges.empty()) {
     Poco::JSON::Array ranges;
@@ -98,6 +99,7 @@ SyncState DecodeState(std::string_view bytes) {
   s.mode = Field<std::string>(o, "mode", "full") == "incremental" ? SyncMode::kIncremental
                                                                   : SyncMode::kFull;
   s.full_in_progress = Field<bool>(o, "fullInProgress", false);
+  s.forced_replay = Field<bool>(o, "forcedReplay", false);
   s.page_last_id = Field<int64_t>(o, "pageLastId", 0);
   if (auto ranges = o->getArray("ranges"); !ranges.isNull())
     for (size_t i = 0; i < ranges->size(); ++i) {

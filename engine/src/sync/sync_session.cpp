@@ -200,6 +200,14 @@ void SyncSession::Impl::Prepare() {
                    options_.sink_name);
       return;
     }
+    if (state_.forced_replay && state_.mode == SyncMode::kIncremental &&
+        state_.list_id == list_.id && backfill.empty()) {
+      spdlog::info(
+          "[{}/{}] --full: the forced full sync read the whole list; finishing its "
+          "replay of the changes made meanwhile",
+          entity_.name, options_.sink_name);
+      return;
+    }
     StartBlankFull("--full was given");
     return;
   }
@@ -290,6 +298,7 @@ SessionResult SyncSession::Impl::Run() {
       RunIncremental();
     }
     state_.failed_sessions = 0;
+    state_.forced_replay = false;
     state_.last_error.clear();
     state_.last_success_unix = Now();
     RecordListDates();

@@ -41,6 +41,11 @@ struct SyncState {
   // nothing to delete.
   int64_t prior_high_water_id = 0;
   bool full_in_progress = false;
+  // A forced resync (--full) has read the whole list but no session has
+  // completed since (its replay of the change log ran out of time): a --full
+  // run now finishes that replay instead of reading the list again, or a
+  // budget shorter than crawl + replay would never see the end.
+  bool forced_replay = false;
   // A full sync through the Migration Export API (engine/src/export/): its
   // job and how far its manifests are applied.
   ExportJobState export_job;
