@@ -302,6 +302,16 @@ std::string Hex(uint64_t v) {
 
 // ---- child process ------------------------------------------------------
 
+void WriteReport(int fd, const std::string& report) {
+  size_t off = 0;
+  while (off < report.size()) {
+    ssize_t w = ::write(fd, report.data() + off, report.size() - off);
+    if (w <= 0) break;
+    off += static_cast<size_t>(w);
+  }
+  ::close(fd);
+}
+
 ChildRun RunChild(const std::string& mode, const std::vector<std::string>& rest) {
   int fds[2];
   if (::pipe(fds) != 0) throw std::runtime_error("pipe failed");
@@ -392,13 +402,7 @@ int ChildMain(int argc, char** argv) {
     report = std::string("error: ") + e.what() + "\n";
     rc = 1;
   }
-  size_t off = 0;
-  while (off < report.size()) {
-    ssize_t w = ::write(fd, report.data() + off, report.size() - off);
-    if (w <= 0) break;
-    off += static_cast<size_t>(w);
-  }
-  ::close(fd);
+  WriteReport(fd, report);
   return rc;
 }
 

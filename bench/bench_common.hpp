@@ -117,6 +117,8 @@ struct ChildRun {
   double cpu_seconds = 0;
 };
 ChildRun RunChild(const std::string& mode, const std::vector<std::string>& rest);
+// The child's side: writes `report` (its figures) to `fd` and closes it.
+void WriteReport(int fd, const std::string& report);
 
 // A full / forced / reconcile session run in a fresh child process (this
 // binary re-executed), so its peak RSS is the sync's alone.

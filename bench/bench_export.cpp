@@ -408,13 +408,7 @@ int ExportChildMain(int argc, char** argv) {
     report = std::string("error: ") + e.what() + "\n";
     rc = 1;
   }
-  size_t off = 0;
-  while (off < report.size()) {
-    ssize_t w = ::write(fd, report.data() + off, report.size() - off);
-    if (w <= 0) break;
-    off += static_cast<size_t>(w);
-  }
-  ::close(fd);
+  WriteReport(fd, report);
   return rc;
 }
 

@@ -1,6 +1,8 @@
 // `spsync validate` says which sinks cannot keep what an entity or a
 // discovery rule asks for (attachments, versions), without failing the
 // config: such a sink simply gets none of it (issue 14).
+#include "../cli/cli_support.hpp"
+
 #include <gtest/gtest.h>
 #include <sys/wait.h>
 
@@ -12,23 +14,7 @@
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
-
-Result Spsync(const std::string& args) {
-  std::string cmd = std::string(SPSYNC_CLI) + " " + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r;
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
+using spsync_cli_test::Spsync;
 
 TEST(BackupValidate, SinksWithoutTheFeaturesAreNamed) {
   std::random_device rd;
