@@ -38,9 +38,8 @@ const char* kSite = "https://contoso.sharepoint.com/sites/sales";
 std::vector<std::string> Names(int n) {
   std::vector<std::string> names;
   for (int i = 0; i < n; ++i) {
-    char name[16];
-    std::snprintf(name, sizeof(name), "list-%03d", i);
-    names.push_back(name);
+    std::string digits = std::to_string(i);
+    names.push_back("list-" + std::string(digits.size() < 3 ? 3 - digits.size() : 0, '0') + digits);
   }
   return names;
 }
