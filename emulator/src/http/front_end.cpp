@@ -57,6 +57,7 @@ std::string StatsJson(const Emulator::Impl& impl) {
          ",\"item_by_id\":" + c(RequestKind::kItemById) +
          ",\"get_items\":" + c(RequestKind::kGetItems) +
          ",\"get_changes\":" + c(RequestKind::kGetChanges) +
+         ",\"peak_in_flight\":" + std::to_string(impl.peak_in_flight.load()) +
          ",\"writes\":" + c(RequestKind::kWrites) + ",\"token\":" + c(RequestKind::kToken) +
          ",\"context_info\":" + c(RequestKind::kContextInfo) +
          ",\"discovery\":" + c(RequestKind::kDiscovery) +
@@ -192,6 +193,7 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
     } else if (IEquals(path, "/_emulator/stats/reset") && method == "POST") {
       for (auto& c : impl_.counts) c = 0;
       impl_.total = impl_.throttled = impl_.faulted = 0;
+      impl_.peak_in_flight = impl_.in_flight.load();
       impl_.budget->ResetCounters();
       r.status = 204;
     } else if (IEquals(path, "/_emulator/webhooks") && method == "GET") {
@@ -215,6 +217,15 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
     return;
   }
   ++impl_.total;
+  struct InFlight {  // counts this request while it is being answered
+    explicit InFlight(Emulator::Impl& i) : impl(i) {
+      uint64_t now = ++impl.in_flight, peak = impl.peak_in_flight.load();
+      while (now > peak && !impl.peak_in_flight.compare_exchange_weak(peak, now)) {
+      }
+    }
+    ~InFlight() { --impl.in_flight; }
+    Emulator::Impl& impl;
+  } in_flight(impl_);
 
   const bool token_path = impl_.auth->token_endpoint() &&
                           IEquals(path, "/" + impl_.auth->tenant() + "/oauth2/v2.0/token");

@@ -259,6 +259,9 @@ struct Stats {
   // they are charged) and requests it refused (also counted in `throttled`).
   double ru_spent = 0;
   uint64_t ru_throttled = 0;
+  // The most API requests answered at the same time: how many a client
+  // really kept in flight.
+  uint64_t peak_in_flight = 0;
 };
 
 // A list item's attachment as the in-process API reports it.
