@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
     return spsync::bench::ChildMain(argc, argv);
   if (argc > 1 && std::strcmp(argv[1], "--spsync-export-child") == 0)
     return spsync::bench::ExportChildMain(argc, argv);
+  if (argc > 1 && std::strcmp(argv[1], "--spsync-attachments-child") == 0)
+    return spsync::bench::AttachmentsChildMain(argc, argv);
 
   // Our own flags, stripped before benchmark::Initialize sees them.
   bool json = false;
@@ -48,6 +50,8 @@ int main(int argc, char** argv) {
   spsync::bench::RegisterShardsSuite();
   spsync::bench::RegisterServeSuite();
   spsync::bench::RegisterExportSuite();
+  spsync::bench::RegisterAttachmentsSuite();
+  spsync::bench::RegisterRestoreSuite();
 
   int n = static_cast<int>(args.size());
   args.push_back(nullptr);

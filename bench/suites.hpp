@@ -14,8 +14,12 @@ void RegisterLatencySuite();      // 8. + 9. full sync at SharePoint latency, wi
 void RegisterShardsSuite();       // 10. four spsync run --shard processes
 void RegisterServeSuite();        // 11. spsync serve: change -> row latency, idle cost
 void RegisterExportSuite();       // 12. full sync through the Migration Export API vs REST
+void RegisterAttachmentsSuite();  // 13. complete backups: attachments, requests and memory
+void RegisterRestoreSuite();      // 14. restore into a new list: write requests, round trip
 
 // Suite 12's child process: argv = {exe, "--spsync-export-child", fd, site, db, path, poll s}.
 int ExportChildMain(int argc, char** argv);
+// Suite 13's child process: argv = {exe, "--spsync-attachments-child", fd, site, db}.
+int AttachmentsChildMain(int argc, char** argv);
 
 }  // namespace spsync::bench

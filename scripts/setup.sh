@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 packages=(build-essential cmake pkg-config ccache clang-format git python3 nodejs npm
   libpoco-dev libboost-dev libspdlog-dev librdkafka-dev libsqlite3-dev sqlite3
   libgtest-dev libgmock-dev libbenchmark-dev libssl-dev libsimdjson-dev zlib1g-dev
-  g++-mingw-w64-x86-64 python3-yaml prometheus openssl ca-certificates)
+  g++-mingw-w64-x86-64 python3-yaml prometheus openssl ca-certificates clang libclang-rt-14-dev)
 missing=()
 for p in "${packages[@]}"; do
   # node/npm may come from elsewhere (e.g. NodeSource); only ask apt when absent.

@@ -301,6 +301,7 @@ Stats Emulator::GetStats() const {
   s.discovery = c(RequestKind::kDiscovery);
   s.attachments = c(RequestKind::kAttachments);
   s.versions = c(RequestKind::kVersions);
+  s.file_info = c(RequestKind::kFileInfo);
   s.throttled = impl_->throttled.load();
   s.faulted = impl_->faulted.load();
   s.peak_in_flight = impl_->peak_in_flight.load();

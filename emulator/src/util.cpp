@@ -2,6 +2,7 @@
 #include <zlib.h>
 
 #include <cctype>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 #include <stdexcept>
@@ -116,6 +117,21 @@ void AppendInt(std::string& out, int64_t v) {
   } while (u);
   if (v < 0) *--p = '-';
   out.append(p, static_cast<size_t>(end - p));
+}
+
+std::string HttpDate(int64_t unix_seconds) {
+  const auto t = static_cast<std::time_t>(unix_seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char out[40];
+  // RFC 9110's IMF-fixdate, in English whatever the locale.
+  static const char* kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+  static const char* kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  std::snprintf(out, sizeof out, "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[tm.tm_wday % 7],
+                tm.tm_mday % 100, kMonths[tm.tm_mon % 12], (tm.tm_year + 1900) % 10000,
+                tm.tm_hour % 100, tm.tm_min % 100, tm.tm_sec % 100);
+  return out;
 }
 
 std::string FormatIso(int64_t unix_seconds) {

@@ -22,6 +22,7 @@ void AppendJsonString(std::string& out, std::string_view s);
 std::string JsonString(std::string_view s);
 void AppendInt(std::string& out, int64_t v);
 std::string FormatIso(int64_t unix_seconds);        // 2024-01-02T03:04:05Z
+std::string HttpDate(int64_t unix_seconds);         // Tue, 02 Jan 2024 03:04:05 GMT
 std::optional<int64_t> ParseIso(std::string_view);  // accepts Z, offsets and fractions
 constexpr int64_t kTicksAtUnixEpoch = 621355968000000000LL;
 inline int64_t UnixToTicks(int64_t s) {

@@ -26,6 +26,7 @@ int SinksCmd(const Argv& args);
 int DemoCmd(const Argv& args);
 int ServeCmd(const Argv& args);
 int InitCmd(const Argv& args);
+int RestoreCmd(const Argv& args);
 
 // What `spsync validate` does, for `init` to check what it wrote: prints one
 // line per sink and site and a verdict to `out`; returns kExitOk or

@@ -17,6 +17,7 @@ Commands:
   reset     forget an entity's state so the next run starts a full sync
   validate  check a config: keys, plugins, sink options (--connect: reach the site and sinks)
   snapshot  write a snapshot of an entity's live items, where the sink supports it
+  restore   put an entity's items back into SharePoint from a sink (a new list, or the missing ones)
   sinks     list the installed sink plugins
   demo      run the whole thing against a built-in SharePoint emulator
   --version print the version and the sink ABI version
@@ -126,6 +127,35 @@ change log; S3: snapshot.ndjson.gz). Without --sink, every sink of the entity th
 
 Example:
   spsync snapshot --config sales.json --entity orders
+)";
+
+const char* kRestore =
+    R"(Usage: spsync restore --config FILE --entity NAME --from SINK
+                      (--to-list TITLE [--site NAME] | --missing) [--as-of TIME]
+                      [--dry-run] [--map FILE] [--plugin-dir DIR]... [--verbose]
+
+Writes the items a sink holds for an entity back into SharePoint:
+  --to-list TITLE  a new list of that title (in the entity's site, or --site NAME of the
+                   config), created with the backup's fields (types, required flags, choices),
+                   filled with every item of the backup and their attachments
+  --missing        the original list: only the items gone from it, restored from the site's
+                   recycle bin where they still are (keeping their IDs), else created again
+  --as-of TIME     the items as they were at TIME (ISO 8601, e.g. 2026-11-30T12:00:00Z, or
+                   Unix seconds), from the version history the sink keeps (`versions: true`)
+  --dry-run        read the backup and the target, print what would be written, write nothing
+
+The sink must be readable (SQLite, CSV and S3 are; Kafka is not). Items are created in OData
+$batches of 100. People are mapped by e-mail (ensureuser) and lookups by their looked-up value
+when the backup kept them (`resolve: true`); otherwise, in the site the backup came from, their
+IDs are kept. A value that cannot be mapped is left out and listed in the report; the item is
+still written. The ID map (one `map OLD NEW` line per item) is written as the restore goes, by
+default under <workDir>/restore/<entity>/<sink>-<target>.map; it is also the restore's progress:
+run the same command again after a kill or an error and it goes on without creating any item
+twice. Exit code 1 if SharePoint refused an item (listed in the report).
+
+Examples:
+  spsync restore --config sales.json --entity orders --from db --to-list "Orders (restored)"
+  spsync restore --config sales.json --entity orders --from db --missing --dry-run
 )";
 
 const char* kSinks = R"(Usage: spsync sinks [--plugin-dir DIR]...
@@ -244,6 +274,7 @@ std::string HelpText(const std::string& command) {
   if (command == "validate") return kValidate;
   if (command == "snapshot") return kSnapshot;
   if (command == "sinks") return kSinks;
+  if (command == "restore") return kRestore;
   if (command == "demo") return kDemo;
   if (command == "init") return kInit;
   return kTop;

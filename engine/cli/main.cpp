@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   static const std::map<std::string, int (*)(const Argv&)> commands = {
       {"run", RunCmd},           {"status", StatusCmd},     {"reset", ResetCmd},
       {"validate", ValidateCmd}, {"snapshot", SnapshotCmd}, {"sinks", SinksCmd},
-      {"demo", DemoCmd},         {"serve", ServeCmd},       {"init", InitCmd}};
+      {"demo", DemoCmd},         {"serve", ServeCmd},       {"init", InitCmd},
+      {"restore", RestoreCmd}};
   auto it = commands.find(args[0]);
   if (it == commands.end()) {
     std::cerr << "spsync: unknown command '" << args[0] << "'\n\n" << HelpText("");

@@ -188,7 +188,42 @@ TEST(Attachments, FieldUpdatesDownloadNoFile) {
     EXPECT_EQ(r.upserted, with + without);
   }
   EXPECT_EQ(env.emu.GetStats().attachments, 0u);
+  // One ETag check per file of the edited items that had files, nothing more.
+  EXPECT_LE(env.emu.GetStats().file_info, static_cast<uint64_t>(2 * with));
+  EXPECT_GE(env.emu.GetStats().file_info, static_cast<uint64_t>(with));
   ExpectConverged(env, db);
+  std::filesystem::remove_all(dir);
+}
+
+// A file replaced under the same name (its bytes put in place, or deleted
+// and added again) is downloaded again: the engine compares the file's
+// SharePoint ETag with the one the sink recorded. The same size does not
+// hide it.
+TEST(Attachments, AFileReplacedUnderTheSameNameIsDownloadedAgain) {
+  Env env(WithFiles(100));
+  const auto ids = env.Ids("Orders");
+  env.emu.AddAttachment("Orders", ids[5], "report.txt", "version one");
+  env.emu.AddAttachment("Orders", ids[6], kHardNames[2], Binary(3000, 8));
+  env.emu.AddAttachment("Orders", ids[7], "same.txt", "unchanged");
+  auto dir = TempDir("attachments-replaced");
+  const std::string db = (dir / "x.db").string();
+  {
+    auto sink = OpenSqlite(db);
+    ASSERT_EQ(env.Run(*sink, Orders()).outcome, Outcome::kComplete);
+  }
+  env.emu.AddAttachment("Orders", ids[5], "report.txt", "version two");  // same size, in place
+  env.emu.DeleteAttachment("Orders", ids[6], kHardNames[2]);
+  env.emu.AddAttachment("Orders", ids[6], kHardNames[2], Binary(3000, 9));
+  env.emu.UpdateItem("Orders", ids[7], R"({"Title":"only the title"})");
+  env.emu.ResetStats();
+  {
+    auto sink = OpenSqlite(db);
+    auto r = env.Run(*sink, Orders());
+    ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  }
+  ExpectConverged(env, db);
+  EXPECT_EQ(env.emu.GetStats().attachments, 2u) << "the two replaced files, not same.txt";
+  EXPECT_EQ(env.emu.GetStats().file_info, 3u) << "one ETag check per file held of a changed item";
   std::filesystem::remove_all(dir);
 }
 

@@ -59,6 +59,10 @@ DEV_ONLY = {
     "libbenchmark-dev": "benchmarks (SPSYNC_BUILD_BENCH=OFF in the image)",
     "g++-mingw-w64-x86-64": "a test that builds a Windows sink DLL with the SDK",
     "prometheus": "promtool checks the metrics exposition; a Prometheus server scrapes serve in a test",
+    "openssl": "the openssl CLI makes the certificates of the TLS and certificate-auth tests",
+    "ca-certificates": "npm ci fetches the test peers over HTTPS",
+    "clang": "the libFuzzer targets (tests/fuzz) build with clang",
+    "libclang-rt-14-dev": "libFuzzer and the sanitizer runtimes of the fuzz build",
 }
 
 problems = []

@@ -326,6 +326,68 @@ TEST(EmulatorAttachments, AddReplaceDeleteAreItemUpdates) {
   EXPECT_EQ(e.VersionCount("Plain", id), std::stoi(v0) + 6);
 }
 
+// The SP.File behind an attachment (the URL without /$value): its ETag
+// "{guid},version" is what tells a client the bytes changed without reading
+// them. Replacing the bytes keeps the guid and bumps the version; deleting
+// and adding the name again gives a new guid; the download carries the same
+// ETag and a Last-Modified date.
+TEST(EmulatorAttachments, FileETagsTellReplacedBytesApart) {
+  Emulator e(WithAttachments());
+  e.Start();
+  const int64_t id = Live(e, "Plain", 4);
+  e.AddAttachment("Plain", id, "a b.txt", "one");
+  const std::string url = "/sites/demo/Lists/Plain/Attachments/" + std::to_string(id) + "/a b.txt";
+  const std::string file =
+      e.SiteUrl() + "/_api/web/GetFileByServerRelativePath(decodedurl='" + Enc(url) + "')";
+  auto info = [&](const std::string& query) {
+    auto r = Http(file + query, "GET", {{"Accept", kNoMeta}});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return Json(r.body);
+  };
+  auto first = info("");
+  const std::string etag1 = first->getValue<std::string>("ETag");
+  EXPECT_EQ(first->getValue<std::string>("Name"), "a b.txt");
+  EXPECT_EQ(first->getValue<std::string>("ServerRelativeUrl"), url);
+  EXPECT_EQ(first->getValue<std::string>("Length"), "3");
+  ASSERT_EQ(etag1.size(), 42u) << etag1;  // "{36},1"
+  EXPECT_EQ(etag1.substr(etag1.size() - 3), ",1\"");
+  // $select narrows it; the other URL form answers the same.
+  auto narrow = info("?$select=ETag");
+  EXPECT_EQ(narrow->size(), 1u);
+  EXPECT_EQ(Json(Http(e.SiteUrl() + "/_api/web/GetFileByServerRelativeUrl('" + Enc(url) + "')",
+                      "GET", {{"Accept", kNoMeta}})
+                     .body)
+                ->getValue<std::string>("ETag"),
+            etag1);
+  auto bytes = Http(file + "/$value", "GET", {});
+  EXPECT_EQ(bytes.Header("ETag"), etag1);
+  EXPECT_NE(bytes.Header("Last-Modified").find(" GMT"), std::string::npos);
+  // Replaced in place (REST PUT): same file, next version.
+  ASSERT_EQ(Http(Item(e, id, "Plain") + "/AttachmentFiles('a%20b.txt')/$value", "POST",
+                 {{"X-HTTP-Method", "PUT"}}, "two")
+                .status,
+            204);
+  const std::string etag2 = info("")->getValue<std::string>("ETag");
+  EXPECT_EQ(etag2.substr(0, 39), etag1.substr(0, 39));
+  EXPECT_EQ(etag2.substr(39), ",2\"");
+  // Deleted and added again under the same name: another file.
+  e.DeleteAttachment("Plain", id, "a b.txt");
+  e.AddAttachment("Plain", id, "a b.txt", "two");
+  const std::string etag3 = info("")->getValue<std::string>("ETag");
+  EXPECT_NE(etag3.substr(0, 39), etag1.substr(0, 39));
+  // Counted apart from downloads.
+  e.ResetStats();
+  info("");
+  EXPECT_EQ(e.GetStats().file_info, 1u);
+  EXPECT_EQ(e.GetStats().attachments, 0u);
+  EXPECT_EQ(Http(e.SiteUrl() +
+                 "/_api/web/GetFileByServerRelativeUrl('/sites/demo/Lists/Plain/"
+                 "Attachments/" +
+                 std::to_string(id) + "/none.txt')")
+                .status,
+            404);
+}
+
 // The process's resident set, in bytes.
 int64_t Rss() {
   std::ifstream in("/proc/self/status");

@@ -1,7 +1,8 @@
 // List item attachments: items(N)/AttachmentFiles (the collection, one file
 // by name or getByFileName, its bytes at /$value), add(FileName='…'),
 // replacing the bytes (PUT /$value), deleting, and the bytes by URL
-// (web/GetFileByServerRelativeUrl('…')/$value, GetFileByServerRelativePath(decodedurl='…')).
+// (web/GetFileByServerRelativeUrl('…')/$value, GetFileByServerRelativePath(decodedurl='…')),
+// and the SP.File behind one (its ETag, length and time) at those URLs without /$value.
 // Bytes are streamed to the connection in chunks after the lock is released;
 // synthetic files are generated as they go out.
 #include "api/attachments.hpp"
@@ -13,6 +14,7 @@
 #include <memory>
 
 #include "api/areas.hpp"
+#include "api/entity_query.hpp"
 #include "rest_error.hpp"
 #include "util.hpp"
 
@@ -144,10 +146,13 @@ Reply Entity(Call& c) {
 
 // The bytes of a file, written in chunks when the reply is sent (after the
 // lock is released): held bytes are shared, synthetic ones generated.
-Reply Bytes(const AttachmentFile& f) {
+Reply Bytes(const ListState& l, const AttachmentFile& f) {
   Reply r;
   r.content_type = "application/octet-stream";
   r.stream_length = f.size;
+  // As SharePoint serves a file: its ETag and when it was last written.
+  r.headers.emplace_back("ETag", l.AttachmentETag(f));
+  r.headers.emplace_back("Last-Modified", HttpDate(f.modified != 0 ? f.modified : l.created()));
   if (f.bytes) {
     std::shared_ptr<const std::string> bytes = f.bytes;
     r.stream = [bytes](std::ostream& os, int64_t n) {
@@ -171,7 +176,7 @@ Reply Value(Call& c) {
   std::vector<AttachmentFile> files = FilesOfLiveItem(*c.list, c.captures.ids[0]);
   const AttachmentFile* f = Find(files, c.captures.strings[0]);
   if (!f) throw FileNotFound();
-  return Bytes(*f);
+  return Bytes(*c.list, *f);
 }
 
 // A file name SharePoint accepts [guess: the error; the characters are
@@ -230,9 +235,11 @@ Reply Delete(Call& c) {
   return Reply{};
 }
 
-// GetFileByServerRelativeUrl('/sites/demo/Lists/Orders/Attachments/12/a b.pdf')/$value:
-// an attachment of a list of this web, found by its URL (any case).
-Reply ValueByUrl(Call& c) {
+// GetFileByServerRelativeUrl('/sites/demo/Lists/Orders/Attachments/12/a b.pdf'):
+// an attachment of a list of this web, found by its URL (any case); calls
+// `found` with its list, item ID and file.
+template <typename Found>
+Reply ByUrl(Call& c, Found found) {
   const std::string& url = c.captures.strings[0];
   for (const auto& list : c.web.lists) {
     const std::string prefix = list->ServerRelativeUrl(c.web.url) + "/Attachments/";
@@ -247,10 +254,51 @@ Reply ValueByUrl(Call& c) {
     }
     if (!list->IsLive(id)) break;
     std::vector<AttachmentFile> files = list->AttachmentFiles(id);
-    if (const AttachmentFile* f = Find(files, rest.substr(slash + 1))) return Bytes(*f);
+    if (const AttachmentFile* f = Find(files, rest.substr(slash + 1))) return found(*list, id, *f);
     break;
   }
   throw FileNotFound();
+}
+
+Reply ValueByUrl(Call& c) {
+  return ByUrl(c, [](const ListState& l, int64_t, const AttachmentFile& f) { return Bytes(l, f); });
+}
+
+// The SP.File behind an attachment: what a client asks to learn whether the
+// bytes changed (ETag "{guid},version": a new version when the bytes are
+// replaced, a new guid when the file is deleted and added again) without
+// downloading them. [guess: the property set is SP.File's usual one;
+// Int64 Length as a string, as SharePoint writes Edm.Int64.]
+Reply FileByUrl(Call& c) {
+  return ByUrl(c, [&c](const ListState& l, int64_t id, const AttachmentFile& f) {
+    EntityQuery query(c.q, "SP.File", {});
+    const std::string url = AttachmentUrl(l, id, f.name);
+    const std::string path =
+        "Web/GetFileByServerRelativePath(decodedurl='" + DoubleQuotes(url) + "')";
+    const std::string etag = l.AttachmentETag(f);
+    const int64_t modified = f.modified != 0 ? f.modified : l.created();
+    const std::string unique = etag.substr(2, 36);  // "{guid},n" quoted
+    EntityRow row{{"SP.File", c.WebUrl() + "/_api/" + path,
+                   c.WebUrl() + "/_api/" + EscapePath(path), path, etag},
+                  {{"CheckInComment", "\"\""},
+                   {"ETag", JsonString(etag)},
+                   {"Exists", "true"},
+                   {"Length", JsonString(std::to_string(f.size))},
+                   {"Name", JsonString(f.name)},
+                   {"ServerRelativeUrl", JsonString(url)},
+                   {"TimeCreated", JsonString(FormatIso(modified))},
+                   {"TimeLastModified", JsonString(FormatIso(modified))},
+                   {"UIVersion", std::to_string(512 * f.version)},
+                   {"UIVersionLabel", JsonString(std::to_string(f.version) + ".0")},
+                   {"UniqueId", JsonString(unique)}}};
+    query.CheckSelect(row.props);
+    std::string entity;
+    AppendEntity(entity, c.req.fmt, row.meta, row.props, query.select(),
+                 c.WebUrl() + "/_api/$metadata#SP.ApiData.Files12/@Element");
+    Reply r;
+    WrapSingle(r.body, c.req.fmt, entity);
+    return r;
+  });
 }
 
 }  // namespace
@@ -267,10 +315,12 @@ void AddAttachmentRoutes(RouteTable& t) {
       t.Add("PUT", file + "/$value", RequestKind::kWrites, Access::kExclusive, Replace);
     }
   }
-  t.Add("GET", "web/GetFileByServerRelativeUrl({str})/$value", RequestKind::kAttachments,
-        Access::kShared, ValueByUrl);
-  t.Add("GET", "web/GetFileByServerRelativePath(decodedurl={str})/$value",
-        RequestKind::kAttachments, Access::kShared, ValueByUrl);
+  for (const char* file : {"web/GetFileByServerRelativeUrl({str})",
+                           "web/GetFileByServerRelativePath(decodedurl={str})"}) {
+    t.Add("GET", file, RequestKind::kFileInfo, Access::kShared, FileByUrl);
+    t.Add("GET", std::string(file) + "/$value", RequestKind::kAttachments, Access::kShared,
+          ValueByUrl);
+  }
 }
 
 }  // namespace spsync::emulator::detail

@@ -62,7 +62,8 @@ std::string StatsJson(const Emulator::Impl& impl) {
          ",\"context_info\":" + c(RequestKind::kContextInfo) +
          ",\"discovery\":" + c(RequestKind::kDiscovery) +
          ",\"attachments\":" + c(RequestKind::kAttachments) +
-         ",\"versions\":" + c(RequestKind::kVersions) + ",\"other\":" + c(RequestKind::kOther) +
+         ",\"versions\":" + c(RequestKind::kVersions) +
+         ",\"file_info\":" + c(RequestKind::kFileInfo) + ",\"other\":" + c(RequestKind::kOther) +
          ",\"throttled\":" + std::to_string(impl.throttled.load()) +
          ",\"faulted\":" + std::to_string(impl.faulted.load()) +
          ",\"ru_spent\":" + Number(impl.budget->spent()) +

@@ -48,10 +48,17 @@ std::vector<AttachmentFile> ListState::SyntheticAttachments(int64_t id) const {
     AttachmentFile f;
     f.size = static_cast<int64_t>(avg / 2 + Mix(h ^ (0x51 + static_cast<uint64_t>(i))) % (avg + 1));
     f.key = AttachmentKey(id, name);
+    f.unique = f.key;
     f.name = std::move(name);
     files.push_back(std::move(f));
   }
   return files;
+}
+
+std::string ListState::AttachmentETag(const AttachmentFile& f) const {
+  const uint64_t unique = f.unique != 0 ? f.unique : f.key;
+  return "\"{" + MakeGuid(Hash3(seed_, unique, 0xE7), unique) + "}," + std::to_string(f.version) +
+         "\"";
 }
 
 std::vector<AttachmentFile> ListState::AttachmentFiles(int64_t id) const {
@@ -77,6 +84,14 @@ void ListState::PutAttachment(int64_t id, AttachmentFile file, int64_t now) {
   std::vector<AttachmentFile> files = AttachmentFiles(id);
   auto same = std::find_if(files.begin(), files.end(),
                            [&](const AttachmentFile& f) { return IEquals(f.name, file.name); });
+  // Replacing the bytes keeps the file (a new version of it); a file added
+  // under a free name is a new one.
+  if (file.unique == 0) {
+    file.unique = same != files.end() ? (same->unique != 0 ? same->unique : same->key)
+                                      : Hash3(seed_, static_cast<uint64_t>(id), ++attachments_put_);
+    file.version = same != files.end() ? same->version + 1 : 1;
+  }
+  file.modified = now;
   if (same != files.end())
     *same = std::move(file);
   else

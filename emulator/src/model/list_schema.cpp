@@ -259,6 +259,20 @@ void ListState::AddField(std::string_view title, std::string_view type, int64_t 
   ++schema_version_;
 }
 
+void ListState::SetFieldDetails(std::string_view internal, std::string title, bool required,
+                                std::vector<std::string> choices, int64_t now) {
+  for (auto& f : fields_)
+    if (IEquals(f.internal_name, internal)) {
+      if (!title.empty()) f.title = std::move(title);
+      f.required = required;
+      f.choices = std::move(choices);
+      last_modified_ = std::max(last_modified_, now);
+      ++schema_version_;
+      return;
+    }
+  throw std::invalid_argument("no field '" + std::string(internal) + "'");
+}
+
 void ListState::SetIndexed(std::string_view name, bool indexed, int64_t now) {
   for (auto& f : fields_)
     if (IEquals(f.internal_name, name) || IEquals(f.entity_name, name) || IEquals(f.title, name)) {

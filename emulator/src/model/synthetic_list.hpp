@@ -63,9 +63,10 @@ struct FieldDef {
   int kind = 2;
   bool hidden = false, read_only = false, indexed = false, required = false, sealed = false,
        from_base_type = false;
-  bool multi = false;        // LookupMulti / UserMulti (AllowMultipleValues)
-  std::string lookup_list;   // lookups and people: the target list's GUID
-  std::string lookup_field;  // lookups and people: the target's shown field
+  bool multi = false;                // LookupMulti / UserMulti (AllowMultipleValues)
+  std::string lookup_list;           // lookups and people: the target list's GUID
+  std::string lookup_field;          // lookups and people: the target's shown field
+  std::vector<std::string> choices;  // Choice / MultiChoice
 };
 
 enum class ItemState { kLive, kRecycled, kDeleted };
@@ -86,6 +87,12 @@ struct AttachmentFile {
   int64_t size = 0;
   std::shared_ptr<const std::string> bytes;  // nullptr: synthetic
   uint64_t key = 0;                          // synthetic: the seed of the bytes
+  // The file's identity and version, which make its ETag "{guid},version":
+  // replacing the bytes keeps the identity and bumps the version; deleting
+  // and adding again gives a new identity. 0: assigned by PutAttachment.
+  uint64_t unique = 0;
+  int version = 1;
+  int64_t modified = 0;  // TimeLastModified, Unix seconds (0: the list's creation)
 };
 
 // Writes bytes [offset, offset + n) of a synthetic file of that key into out
@@ -154,6 +161,10 @@ class ListState {
   // lookup points at `lookup_list` ("" = the linked lookup target).
   void AddField(std::string_view title, std::string_view type_as_string, int64_t now,
                 std::string_view lookup_list = {});
+  // Sets a field's title, required flag and choices (CreateFieldAsXml);
+  // throws std::invalid_argument for an unknown one.
+  void SetFieldDetails(std::string_view internal, std::string title, bool required,
+                       std::vector<std::string> choices, int64_t now);
   // Marks a field indexed (or not); throws std::invalid_argument for an unknown one.
   void SetIndexed(std::string_view field, bool indexed, int64_t now);
 
@@ -167,6 +178,8 @@ class ListState {
   bool RemoveAttachment(int64_t id, std::string_view name, int64_t now);
   // The key of a synthetic file of this item and name.
   uint64_t AttachmentKey(int64_t id, std::string_view name) const;
+  // An attachment's SP.File ETag, quotes included: "\"{guid},version\"".
+  std::string AttachmentETag(const AttachmentFile& f) const;
   // The item's versions, oldest first, the current one last: one raw JSON
   // value per column each (empty if the item is not live).
   std::vector<std::vector<std::string>> VersionValues(int64_t id) const;
@@ -223,6 +236,7 @@ class ListState {
   std::map<int64_t, std::vector<std::vector<std::string>>> history_;
   // Items whose files were changed: their whole set (synthetic ones included).
   std::map<int64_t, std::vector<AttachmentFile>> attachments_;
+  uint64_t attachments_put_ = 0;  // makes the identity of each file added
   int schema_version_ = 1;
   const ListState* lookup_target_ = nullptr;
   std::string user_list_id_;

@@ -17,6 +17,7 @@ SchemaField MapField(const ListField& f) {
   out.key = f.entity_name.empty() ? f.internal_name : f.entity_name;
   out.title = f.title;
   out.sp_type = f.type;
+  out.definition = f.definition;
   const std::string& t = f.type;
   if (t == "Text" || t == "Note" || t == "Choice" || t == "Guid" || t == "Computed" ||
       t == "ContentTypeId" || t == "File") {
@@ -50,10 +51,11 @@ bool IsSystemKey(std::string_view key) {
 }
 
 EntitySchema::EntitySchema(std::string entity, std::string list_id, std::string list_title,
-                           std::vector<SchemaField> fields)
+                           std::vector<SchemaField> fields, std::string definition)
     : entity_(std::move(entity)),
       list_id_(std::move(list_id)),
       list_title_(std::move(list_title)),
+      definition_(std::move(definition)),
       fields_(std::move(fields)) {
   Poco::SHA1Engine sha;
   for (const auto& f : fields_) {
@@ -73,6 +75,7 @@ EntitySchema::EntitySchema(std::string entity, std::string list_id, std::string 
     c.sp_type = Str(f.sp_type);
     c.role = f.role;
     c.resolves = Str(f.resolves);
+    c.definition = Str(f.definition);
     c_fields_.push_back(c);
   }
   for (const auto& c : c_fields_) c_field_ptrs_.push_back(&c);
@@ -83,6 +86,7 @@ EntitySchema::EntitySchema(std::string entity, std::string list_id, std::string 
   view_.fields = c_field_ptrs_.data();
   view_.field_count = c_field_ptrs_.size();
   view_.fingerprint = Str(fingerprint_);
+  view_.definition = Str(definition_);
 }
 
 std::string EntitySchema::SelectClause() const {

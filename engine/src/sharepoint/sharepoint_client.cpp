@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <random>
+#include <sstream>
 #include <thread>
 
 namespace spsync::engine {
@@ -159,7 +160,8 @@ std::chrono::milliseconds SharePointClient::Backoff(int attempt) {
 void SharePointClient::Execute(HttpRequest request, const std::string& what,
                                const Deadline& deadline,
                                const std::function<void(HttpResponse&)>& consume,
-                               std::string* reuse, bool change_log, const Stream* stream) {
+                               std::string* reuse, bool change_log, const Stream* stream,
+                               bool once) {
   int failures = 0, throttles = 0;
   bool reauthorised = false;
   std::string last_problem;
@@ -205,6 +207,11 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
       throw SharePointError(ErrorKind::kOther, 0, "", what + ": " + e.what());
     }
 
+    if (transient && once)
+      throw SharePointError(ErrorKind::kTransient, resp.status, "",
+                            what + ": " + last_problem +
+                                " (not sent again: SharePoint may have done it; see the restore "
+                                "map)");
     if (!transient) {
       if (resp.status == 429 || resp.status == 503) {
         stats_.throttled++;
@@ -232,7 +239,7 @@ void SharePointClient::Execute(HttpRequest request, const std::string& what,
         continue;
       }
       SharePointError err = ErrorFromResponse(resp.status, resp.body, what, change_log);
-      if (err.kind() != ErrorKind::kTransient) throw err;
+      if (err.kind() != ErrorKind::kTransient || once) throw err;
       transient = true;
       last_problem = err.what();
     }
@@ -296,6 +303,18 @@ void SharePointClient::Send(const std::string& method, const std::string& url,
   Execute(std::move(req), what, deadline, consume, nullptr);
 }
 
+void SharePointClient::SendRaw(const std::string& method, const std::string& url,
+                               const std::string& content_type, const std::string& body,
+                               const std::string& what, const Deadline& deadline,
+                               const std::function<void(HttpResponse&)>& consume, bool once) {
+  HttpRequest req;
+  req.method = method;
+  req.url = url;
+  req.body = body;
+  req.headers = {{"Accept", kAcceptNoMetadata}, {"Content-Type", content_type}};
+  Execute(std::move(req), what, deadline, consume, nullptr, false, nullptr, once);
+}
+
 void SharePointClient::PostChangeLog(const std::string& url, const std::string& body,
                                      const std::string& what, const Deadline& deadline,
                                      const std::function<void(HttpResponse&)>& consume) {
@@ -333,8 +352,8 @@ ListInfo SharePointClient::GetList(const std::string& ref, const Deadline& deadl
 
 ListInfo SharePointClient::ReadList(const std::string& path, const std::string& ref,
                                     const Deadline& deadline) {
-  std::string url =
-      options_.site_url + "/_api/web/" + path + "?%24select=Id,Title,ItemCount,CurrentChangeToken";
+  std::string url = options_.site_url + "/_api/web/" + path +
+                    "?%24select=Id,Title,ItemCount,CurrentChangeToken,BaseTemplate,Description";
   ListInfo info;
   Get(url, "reading list '" + ref + "'", deadline, [&](HttpResponse& r) {
     auto o = ParseObject(r.body);
@@ -342,6 +361,8 @@ ListInfo SharePointClient::ReadList(const std::string& path, const std::string& 
     info.id = Lower(o->getValue<std::string>("Id"));
     info.title = o->has("Title") ? o->getValue<std::string>("Title") : "";
     info.item_count = o->has("ItemCount") ? o->getValue<int64_t>("ItemCount") : 0;
+    info.base_template = o->optValue<int>("BaseTemplate", 100);
+    info.description = o->optValue<std::string>("Description", "");
     if (o->has("CurrentChangeToken") && !o->isNull("CurrentChangeToken"))
       info.current_change_token =
           o->getObject("CurrentChangeToken")->getValue<std::string>("StringValue");
@@ -349,15 +370,59 @@ ListInfo SharePointClient::ReadList(const std::string& path, const std::string& 
   return info;
 }
 
+namespace {
+
+// What a restore needs to recreate a field, as a JSON object: the properties
+// of the field entity that say its type and constraints (those present).
+std::string FieldDefinition(const Poco::JSON::Object& f) {
+  Poco::JSON::Object out;
+  for (const char* key : {"InternalName",
+                          "StaticName",
+                          "Title",
+                          "TypeAsString",
+                          "FieldTypeKind",
+                          "Required",
+                          "EnforceUniqueValues",
+                          "Indexed",
+                          "Description",
+                          "DefaultValue",
+                          "MaxLength",
+                          "NumberOfLines",
+                          "RichText",
+                          "DisplayFormat",
+                          "MinimumValue",
+                          "MaximumValue",
+                          "CurrencyLocaleId",
+                          "Choices",
+                          "FillInChoice",
+                          "EditFormat",
+                          "LookupList",
+                          "LookupField",
+                          "LookupWebId",
+                          "AllowMultipleValues",
+                          "SelectionMode",
+                          "SelectionGroup",
+                          "ReadOnlyField",
+                          "Formula",
+                          "OutputType",
+                          "SchemaXml"}) {
+    if (f.has(key) && !f.isNull(key)) out.set(key, f.get(key));
+  }
+  std::ostringstream o;
+  out.stringify(o);
+  return o.str();
+}
+
+}  // namespace
+
 std::vector<ListField> SharePointClient::GetFields(const std::string& list_id,
-                                                   const Deadline& deadline, bool lookups) {
-  // LookupList / LookupField belong to the derived SP.FieldLookup type: with
-  // no $select every field comes whole, derived properties included.
-  std::string url = ListApi(list_id) + "/fields?" +
-                    (lookups ? std::string()
-                             : "%24select=InternalName,EntityPropertyName,Title,TypeAsString,"
-                               "Hidden&") +
-                    "%24filter=" + EncodeQueryValue("Hidden eq false");
+                                                   const Deadline& deadline) {
+  // Read whole (no $select): LookupList / LookupField / AllowMultipleValues
+  // and Choices belong to derived types (SP.FieldLookup, SP.FieldChoice), and
+  // selecting them on the fields collection is an error. The definition a
+  // restore recreates a field from needs them (ListField::definition).
+  std::string url =
+      ListApi(list_id) + "/fields?" + "%24filter=" + EncodeQueryValue("Hidden eq false");
   std::vector<ListField> fields;
   Get(url, "reading the fields of list " + list_id, deadline, [&](HttpResponse& r) {
     fields.clear();
@@ -376,16 +441,15 @@ std::vector<ListField> SharePointClient::GetFields(const std::string& list_id,
       // UserMulti); AllowMultipleValues exists only on SP.FieldLookup, and
       // selecting it on the fields collection is an error.
       lf.multi = lf.type == "LookupMulti" || lf.type == "UserMulti";
-      if (lookups) {
-        // A braced GUID; kept lowercase without braces, like list IDs.
-        std::string target = Lower(f->optValue<std::string>("LookupList", ""));
-        target.erase(std::remove(target.begin(), target.end(), '{'), target.end());
-        target.erase(std::remove(target.begin(), target.end(), '}'), target.end());
-        lf.lookup_list = target;
-        lf.lookup_field = f->optValue<std::string>("LookupField", "");
-        // AllowMultipleValues is on every SP.FieldLookup read whole.
-        lf.multi = lf.multi || f->optValue<bool>("AllowMultipleValues", false);
-      }
+      lf.definition = FieldDefinition(*f);
+      // A braced GUID; kept lowercase without braces, like list IDs.
+      std::string target = Lower(f->optValue<std::string>("LookupList", ""));
+      target.erase(std::remove(target.begin(), target.end(), '{'), target.end());
+      target.erase(std::remove(target.begin(), target.end(), '}'), target.end());
+      lf.lookup_list = target;
+      lf.lookup_field = f->optValue<std::string>("LookupField", "");
+      // AllowMultipleValues is on every SP.FieldLookup read whole.
+      lf.multi = lf.multi || f->optValue<bool>("AllowMultipleValues", false);
       if (!lf.internal_name.empty()) fields.push_back(std::move(lf));
     }
   });

@@ -3,6 +3,9 @@
 #include "session_impl.hpp"
 #include "spsync/engine/sharepoint/sharepoint_client.hpp"
 
+#include <Poco/DateTimeFormat.h>
+#include <Poco/DateTimeFormatter.h>
+#include <Poco/DateTimeParser.h>
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
@@ -128,13 +131,39 @@ SinkResult AttachmentSync::Retry(const std::string& what, const std::function<Si
   }
 }
 
+std::string AttachmentSync::CurrentETag(const AttachmentRef& ref) {
+  std::string quoted = "'";
+  for (char c : ref.url) {
+    quoted += c;
+    if (c == '\'') quoted += '\'';
+  }
+  quoted += "'";
+  const std::string url = client_.site_url() + "/_api/web/GetFileByServerRelativePath(decodedurl=" +
+                          EncodeQueryValue(quoted) + ")?%24select=ETag";
+  if (requested_) requested_(url);
+  std::string etag;
+  client_.Get(url, "reading the ETag of attachment '" + ref.file_name + "'", deadline_,
+              [&](HttpResponse& r) {
+                try {
+                  Poco::JSON::Parser parser;
+                  auto o = parser.parse(r.body).extract<Poco::JSON::Object::Ptr>();
+                  if (auto d = o->getObject("d"); !d.isNull()) o = d;  // verbose
+                  etag = o->optValue<std::string>("ETag", "");
+                } catch (const Poco::Exception& e) {
+                  throw MalformedBody("an SP.File is not JSON: " + e.displayText());
+                }
+              });
+  ++counters_.checked;
+  return etag;
+}
+
 void AttachmentSync::Download(int64_t item_id, const AttachmentRef& ref) {
   const std::string url = FileUrl(item_id, ref.file_name) + "/$value";
   for (int attempt = 1;; ++attempt) {
     bool open = false;
     spsync_attachment a{};
-    std::string etag;
-    int64_t received = 0;
+    std::string etag, modified;
+    int64_t modified_unix = 0, received = 0;
     try {
       if (requested_) requested_(url);
       client_.GetStream(
@@ -146,6 +175,20 @@ void AttachmentSync::Download(int64_t item_id, const AttachmentRef& ref) {
             open = false;
             received = 0;
             etag = r.Header("ETag");
+            modified.clear();
+            modified_unix = 0;
+            if (std::string lm = r.Header("Last-Modified"); !lm.empty()) {
+              try {  // the file's TimeLastModified, as an HTTP date
+                int tzd = 0;
+                Poco::DateTime t =
+                    Poco::DateTimeParser::parse(Poco::DateTimeFormat::HTTP_FORMAT, lm, tzd);
+                t.makeUTC(tzd);
+                modified = Poco::DateTimeFormatter::format(t, "%Y-%m-%dT%H:%M:%SZ");
+                modified_unix = t.timestamp().epochTime();
+              } catch (const Poco::Exception&) {
+                // Not a date: the file's time stays unknown.
+              }
+            }
             std::string length = r.Header("Content-Length");
             a = spsync_attachment{};
             a.struct_size = sizeof(spsync_attachment);
@@ -153,6 +196,8 @@ void AttachmentSync::Download(int64_t item_id, const AttachmentRef& ref) {
             a.file_name = Str(ref.file_name);
             a.size = length.empty() ? -1 : std::stoll(length);
             a.etag = Str(etag);
+            a.modified = Str(modified);
+            a.modified_unix = modified_unix;
             a.url = Str(ref.url);
             Must("attachment begin", sink_.AttachmentBegin(a));
             open = true;
@@ -223,9 +268,10 @@ void AttachmentSync::Apply(const ItemPage& page) {
       for (const auto& x : have)
         if (x.file_name == w.file_name) h = &x;
       // Held under this name, complete (size >= 0: a fan-out reports -1 for
-      // a file not every member holds alike), and no size on the page that
-      // says otherwise: unchanged.
-      if (h != nullptr && h->size >= 0 && (w.size < 0 || w.size == h->size)) {
+      // a file not every member holds alike), no size on the page that says
+      // otherwise, and the same ETag as SharePoint's now: unchanged.
+      if (h != nullptr && h->size >= 0 && (w.size < 0 || w.size == h->size) &&
+          (h->etag.empty() || w.url.empty() || CurrentETag(w) == h->etag)) {
         ++counters_.unchanged;
         continue;
       }

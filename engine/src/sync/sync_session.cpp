@@ -4,10 +4,12 @@
 #include "spsync/engine/sharepoint/change_page.hpp"
 #include "spsync/engine/sharepoint/sharepoint_error.hpp"
 
+#include <Poco/JSON/Object.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <ctime>
+#include <sstream>
 #include <unordered_set>
 
 namespace spsync::engine {
@@ -99,8 +101,8 @@ void SyncSession::Impl::Prepare() {
   state_.entity = entity_.name;
 
   list_ = client_.GetList(entity_.list, deadline_);
-  // Resolving people and lookups needs each field's LookupList.
-  auto fields = client_.GetFields(list_.id, deadline_, entity_.resolves());
+  // Resolving people and lookups needs each field's LookupList (read whole).
+  auto fields = client_.GetFields(list_.id, deadline_);
   list_fields_ = fields;
   std::vector<SchemaField> selected;
   std::vector<ListField> sources;  // what each of `selected` was mapped from
@@ -150,8 +152,15 @@ void SyncSession::Impl::Prepare() {
     ro.requested = events_.page_requested;
     resolver_ = std::make_unique<Resolver>(client_, std::move(plan), deadline_, std::move(ro));
   }
-  schema_ =
-      std::make_unique<EntitySchema>(entity_.name, list_.id, list_.title, std::move(selected));
+  // The list's own properties, for a restore that creates it again.
+  Poco::JSON::Object list_definition;
+  list_definition.set("Title", list_.title);
+  list_definition.set("BaseTemplate", list_.base_template);
+  list_definition.set("Description", list_.description);
+  std::ostringstream definition;
+  list_definition.stringify(definition);
+  schema_ = std::make_unique<EntitySchema>(entity_.name, list_.id, list_.title, std::move(selected),
+                                           definition.str());
   parser_ = std::make_unique<ItemPageParser>(*schema_);
   split_ = LookupSplit::For(*schema_);
   if (split_)
@@ -307,8 +316,11 @@ SessionResult SyncSession::Impl::Run() {
     result_.outcome = Outcome::kComplete;
     if (attachments_) {
       const auto& c = attachments_->counters();
-      spdlog::info("[{}/{}] attachments: {} downloaded ({} bytes), {} unchanged, {} deleted",
-                   entity_.name, options_.sink_name, c.downloaded, c.bytes, c.unchanged, c.deleted);
+      spdlog::info(
+          "[{}/{}] attachments: {} downloaded ({} bytes), {} unchanged ({} ETag checks), {} "
+          "deleted",
+          entity_.name, options_.sink_name, c.downloaded, c.bytes, c.unchanged, c.checked,
+          c.deleted);
     }
   } catch (const BudgetReached& e) {
     result_.outcome = Outcome::kPartial;

@@ -100,6 +100,7 @@ enum class RequestKind {
   kDiscovery,    // web, site, web/webs, web/lists (what list discovery reads)
   kAttachments,  // reads of AttachmentFiles (collection, one file, its bytes) and of files by URL
   kVersions,     // reads of an item's versions
+  kFileInfo,     // reads of an attachment's SP.File (its ETag and length), not of its bytes
   kOther,
 };
 
@@ -254,7 +255,7 @@ struct Options {
 struct Stats {
   uint64_t total = 0, list_metadata = 0, fields = 0, items = 0, item_by_id = 0, get_items = 0,
            get_changes = 0, writes = 0, token = 0, context_info = 0, discovery = 0, attachments = 0,
-           versions = 0, throttled = 0, faulted = 0;
+           versions = 0, file_info = 0, throttled = 0, faulted = 0;
   // The resource-unit budget: RU charged (throttled requests included when
   // they are charged) and requests it refused (also counted in `throttled`).
   double ru_spent = 0;

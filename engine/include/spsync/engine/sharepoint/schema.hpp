@@ -20,12 +20,15 @@ struct ListField {
   std::string type;           // TypeAsString
   bool hidden = false;
   bool multi = false;  // AllowMultipleValues (Lookup / User)
-  // Lookup and User fields, when the fields were read with their lookup
-  // details (GetFields(..., lookups = true)): the list looked up (lowercase
-  // GUID, no braces; people: the site's User Information List) and the field
-  // of it the lookup shows.
+  // Lookup and User fields: the list looked up (lowercase GUID, no braces;
+  // people: the site's User Information List) and the field of it the
+  // lookup shows.
   std::string lookup_list{};
   std::string lookup_field{};
+  // The field's type and constraints as a JSON object of its SharePoint
+  // properties (TypeAsString, Required, Choices, LookupList, ...), stored by
+  // sinks (spsync_field.definition) for a restore that recreates the field.
+  std::string definition{};
 };
 
 // One column of the entity: the item JSON key it is read from and its type.
@@ -38,6 +41,7 @@ struct SchemaField {
   // the engine (people_lookups.hpp) from the ID field named `resolves`.
   spsync_field_role role = SPSYNC_FIELD_PLAIN;
   std::string resolves{};
+  std::string definition{};  // ListField::definition; empty for resolved fields
 };
 
 // The value type a SharePoint field maps to, and the JSON key it is read from.
@@ -46,8 +50,10 @@ SchemaField MapField(const ListField& field);
 class EntitySchema {
  public:
   EntitySchema() = default;
+  // `definition`: the list's own properties as a JSON object (Title,
+  // BaseTemplate, Description), for a restore that creates the list.
   EntitySchema(std::string entity, std::string list_id, std::string list_title,
-               std::vector<SchemaField> fields);
+               std::vector<SchemaField> fields, std::string definition = {});
   EntitySchema(const EntitySchema&) = delete;
   EntitySchema& operator=(const EntitySchema&) = delete;
 
@@ -59,7 +65,7 @@ class EntitySchema {
   std::string SelectClause() const;
 
  private:
-  std::string entity_, list_id_, list_title_;
+  std::string entity_, list_id_, list_title_, definition_;
   std::vector<SchemaField> fields_;
   std::string fingerprint_;
   std::vector<spsync_field> c_fields_;

@@ -69,6 +69,8 @@ struct ListInfo {
   std::string title;
   int64_t item_count = 0;
   std::string current_change_token;
+  int base_template = 100;  // 100 generic list, 101 document library, ...
+  std::string description;
 };
 
 struct ClientOptions {
@@ -91,10 +93,9 @@ class SharePointClient {
 
   // Resolves a list named by title, `Lists/Name`, a server-relative URL or a GUID.
   ListInfo GetList(const std::string& ref, const Deadline& deadline);
-  // `lookups`: also each lookup and person field's LookupList and LookupField
-  // (properties of SP.FieldLookup, so the whole field entities are read).
-  std::vector<ListField> GetFields(const std::string& list_id, const Deadline& deadline,
-                                   bool lookups = false);
+  // The list's visible fields, read whole: lookup and person fields with
+  // their LookupList and LookupField, and every field's definition.
+  std::vector<ListField> GetFields(const std::string& list_id, const Deadline& deadline);
 
   // GET with Accept: nometadata. `consume` parses the body; if it throws
   // MalformedBody the request is retried like a truncated one.
@@ -123,6 +124,16 @@ class SharePointClient {
             const std::string& what, const Deadline& deadline,
             const std::function<void(HttpResponse&)>& consume);
 
+  // Any method with a body of any type (a $batch, a file's bytes). With
+  // `once`, an exchange that may have reached SharePoint without an answer
+  // (a reset, a timeout, a garbled reply) is not sent again but thrown
+  // (kTransient), so a write that is not idempotent (creating items) never
+  // happens twice; 429 / 503, which SharePoint answers before doing
+  // anything, are still waited out and retried.
+  void SendRaw(const std::string& method, const std::string& url, const std::string& content_type,
+               const std::string& body, const std::string& what, const Deadline& deadline,
+               const std::function<void(HttpResponse&)>& consume, bool once);
+
   // POST to GetChanges: like Post, but an answer that says the change token is
   // unusable is raised as ErrorKind::kTokenInvalid at once, not retried.
   void PostChangeLog(const std::string& url, const std::string& body, const std::string& what,
@@ -149,7 +160,7 @@ class SharePointClient {
   };
   void Execute(HttpRequest request, const std::string& what, const Deadline& deadline,
                const std::function<void(HttpResponse&)>& consume, std::string* reuse,
-               bool change_log = false, const Stream* stream = nullptr);
+               bool change_log = false, const Stream* stream = nullptr, bool once = false);
   std::chrono::milliseconds Backoff(int attempt);
   // GETs `{site}/_api/web/{path}` as a list; `ref` names it in errors.
   ListInfo ReadList(const std::string& path, const std::string& ref, const Deadline& deadline);

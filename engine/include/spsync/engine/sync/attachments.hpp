@@ -8,16 +8,19 @@
 //   - a file the sink does not hold is downloaded (items(N)/AttachmentFiles
 //     ('name')/$value), streamed into attachment_begin / write / commit in
 //     chunks of 1 MiB: neither the engine nor the sink holds the file;
-//   - a file the sink holds under the same name is unchanged, unless the
-//     page gives the file's size and it differs from the size the sink holds.
-//     SharePoint's AttachmentFiles carry no size, ETag or date of the file,
-//     and a metadata request per file would cost what the download saves, so
-//     a file replaced in place under the same name is not seen (README,
-//     "Complete backups").
-// So a first full sync costs one request per file, and an incremental run
-// after item edits that touched no attachment downloads nothing and asks
-// nothing. Adding or removing an attachment is an update of the item in the
-// change log: the incremental path reads the item, and with it its set.
+//   - a file the sink holds under the same name is checked: SharePoint's
+//     AttachmentFiles carry no size, ETag or date of the file, so the engine
+//     asks for the file's SP.File ETag (GetFileByServerRelativePath(...)
+//     ?$select=ETag, a few hundred bytes) and downloads it again only when
+//     the ETag differs from the one the sink recorded at commit (a file
+//     replaced in place, or deleted and added again under the same name).
+//     A page that gives the file's size saves the check when it differs; a
+//     sink record without an ETag (the server sent none) is taken as is.
+// So a first full sync costs one request per file; an incremental run after
+// item edits that touched no attachment downloads nothing and asks one
+// small request per file of the edited items. Adding or removing an
+// attachment is an update of the item in the change log: the incremental
+// path reads the item, and with it its set.
 //
 // Thread safety: one per session, used from the session's thread.
 #pragma once
@@ -53,6 +56,7 @@ class AttachmentSync {
  public:
   struct Counters {
     int64_t downloaded = 0, bytes = 0, unchanged = 0, deleted = 0;
+    int64_t checked = 0;  // ETag requests (files held under the same name)
   };
   // `sink` must have attachments; its calls that answer RETRYABLE are retried
   // (a download from the start of the file) up to `attempts` times.
@@ -72,6 +76,8 @@ class AttachmentSync {
     int64_t size = -1;
   };
   void Download(int64_t item_id, const AttachmentRef& ref);
+  // The file's current SP.File ETag ("" when SharePoint gives none).
+  std::string CurrentETag(const AttachmentRef& ref);
   // `fn` again while it answers RETRYABLE, up to attempts_ times.
   SinkResult Retry(const std::string& what, const std::function<SinkResult()>& fn);
   std::string FileUrl(int64_t item_id, const std::string& name) const;
