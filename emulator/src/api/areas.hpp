@@ -20,5 +20,6 @@ void AddWebhookRoutes(RouteTable& t);      // api/webhooks.cpp
 void AddMigrationRoutes(RouteTable& t);    // api/migration.cpp
 void AddAttachmentRoutes(RouteTable& t);   // api/attachments.cpp
 void AddVersionRoutes(RouteTable& t);      // api/versions.cpp
+void AddBatchRoutes(RouteTable& t);        // api/batch.cpp
 
 }  // namespace spsync::emulator::detail

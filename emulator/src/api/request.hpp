@@ -12,6 +12,7 @@
 
 #include "odata/atom.hpp"
 #include "odata/format.hpp"
+#include "spsync/emulator/emulator.hpp"
 
 namespace spsync::emulator::detail {
 
@@ -24,6 +25,7 @@ struct Request {
   bool verbose_body = false;  // Content-Type says odata=verbose
   Negotiated fmt;
   std::string if_match;
+  std::string content_type;  // as sent ($batch reads its boundary there)
 };
 
 struct Reply {
@@ -42,6 +44,12 @@ struct Reply {
   // For an Atom answer: the EDM types of the top-level entities' properties
   // (items know their fields); empty: inferred from the values.
   AtomTypeHint atom_hint;
+  // A $batch answer (api/batch.cpp) takes the sum of its parts' latencies,
+  // which replaces the model's for `items` (-1: not a batch), and carries a
+  // connection fault (reset, truncate, html, slow) one of its parts drew,
+  // which the whole answer suffers, as its parts share one connection.
+  int64_t latency_us = -1;
+  FaultKind connection_fault = FaultKind::kNone;
 };
 
 // SharePoint's error answer in the negotiated format.

@@ -118,6 +118,20 @@ RouteTable::Match RouteTable::Find(
   return m;
 }
 
+std::vector<std::pair<std::string, std::string>> QueryAliases(std::string_view raw_query) {
+  std::vector<std::pair<std::string, std::string>> aliases;
+  for (size_t start = 0; start < raw_query.size();) {
+    size_t end = raw_query.find('&', start);
+    if (end == std::string_view::npos) end = raw_query.size();
+    std::string_view part = raw_query.substr(start, end - start);
+    size_t eq = part.find('=');
+    if (!part.empty() && part[0] == '@' && eq != std::string_view::npos)
+      aliases.emplace_back(part.substr(0, eq), UrlDecode(part.substr(eq + 1), true));
+    start = end + 1;
+  }
+  return aliases;
+}
+
 Reply Serve(Emulator::Impl& impl, WebState& web, const RouteTable::Match& match,
             const Request& req) {
   Reply reply;

@@ -89,6 +89,9 @@ class RouteTable {
   std::vector<Route> routes_;
 };
 
+// The @name=value aliases of a raw query (values decoded), for Find.
+std::vector<std::pair<std::string, std::string>> QueryAliases(std::string_view raw_query);
+
 // Runs a found route on `web`: parses the query options, takes the lock,
 // resolves the list and calls the handler; every error becomes SharePoint's
 // error reply.

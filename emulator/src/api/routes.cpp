@@ -20,6 +20,7 @@ const RouteTable& ApiRoutes() {
     AddUserRoutes(t);
     AddWebhookRoutes(t);
     AddMigrationRoutes(t);
+    AddBatchRoutes(t);
     return t;
   }();
   return table;

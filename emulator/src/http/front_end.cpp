@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <thread>
 
+#include "api/batch.hpp"
 #include "api/router.hpp"
 #include "http/auth.hpp"
 #include "http/cost_model.hpp"
@@ -237,20 +238,8 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
   WebState* web =
       token_path || api_at == std::string::npos ? nullptr : impl_.FindWeb(path.substr(0, api_at));
   const std::string api_path = web ? path.substr(api_at + 6) : std::string();
-  if (web) {
-    std::vector<std::pair<std::string, std::string>> aliases;
-    // Aliases (@a='...') are needed to route GetList(@a).
-    for (size_t start = 0; start < raw_query.size();) {
-      size_t end = raw_query.find('&', start);
-      if (end == std::string::npos) end = raw_query.size();
-      std::string part = raw_query.substr(start, end - start);
-      size_t eq = part.find('=');
-      if (!part.empty() && part[0] == '@' && eq != std::string::npos)
-        aliases.emplace_back(part.substr(0, eq), UrlDecode(part.substr(eq + 1), true));
-      start = end + 1;
-    }
-    route = ApiRoutes().Find(api_path, method, aliases);
-  }
+  // Aliases (@a='...') are needed to route GetList(@a).
+  if (web) route = ApiRoutes().Find(api_path, method, QueryAliases(raw_query));
   RequestKind kind = token_path ? RequestKind::kToken : route.kind;
   ++impl_.counts[static_cast<size_t>(kind)];
 
@@ -273,9 +262,10 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
   }
 
   // The tenant's resource units: every API call of the (authenticated) app
-  // is charged; one the budget cannot pay is refused before anything happens.
+  // is charged ($batch: each of its requests is, api/batch.cpp); one the
+  // budget cannot pay is refused before anything happens.
   BudgetDecision budget;
-  if (web) budget = impl_.budget->Charge(kind == RequestKind::kWrites);
+  if (web && !IsBatch(route)) budget = impl_.budget->Charge(kind == RequestKind::kWrites);
   auto rate_limit_headers = [&budget](Reply& r) {
     if (!budget.headers) return;
     r.headers.emplace_back("RateLimit-Limit", std::to_string(budget.limit));
@@ -352,7 +342,8 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
     reply.body = "";
   } else {
     Request request{method,          api_path,   raw_path, raw_query,
-                    std::move(body), verbose_ct, fmt,      req.get("If-Match", "")};
+                    std::move(body), verbose_ct, fmt,      req.get("If-Match", ""),
+                    content_type};
     reply = Serve(impl_, *web, route, request);
   }
   if (decision.rate_limit_headers) {
@@ -361,8 +352,13 @@ void FrontEnd::handleRequest(Poco::Net::HTTPServerRequest& req,
     reply.headers.emplace_back("RateLimit-Reset", std::to_string(decision.reset));
   }
   rate_limit_headers(reply);
-  wait(reply.items);
-  Send(req, resp, std::move(reply), decision.fault, impl_.faults->slow_ms());
+  if (reply.latency_us >= 0)  // a $batch: its requests' latencies
+    std::this_thread::sleep_for(std::chrono::microseconds(reply.latency_us));
+  else
+    wait(reply.items);
+  const FaultKind fault =
+      decision.fault != FaultKind::kNone ? decision.fault : reply.connection_fault;
+  Send(req, resp, std::move(reply), fault, impl_.faults->slow_ms());
 }
 
 }  // namespace
