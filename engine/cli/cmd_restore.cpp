@@ -25,10 +25,13 @@ int64_t ParseTime(const std::string& text) {
     return std::stoll(text);
   int tzd = 0;
   Poco::DateTime t;
+  // Poco's parser skips what it does not expect: insist on a date first.
+  const bool dated = text.size() >= 10 && text[4] == '-' && text[7] == '-' &&
+                     std::all_of(text.begin(), text.begin() + 4, ::isdigit);
   for (const std::string& format :
        {Poco::DateTimeFormat::ISO8601_FORMAT, Poco::DateTimeFormat::ISO8601_FRAC_FORMAT,
         std::string("%Y-%m-%d %H:%M:%S"), std::string("%Y-%m-%d")})
-    if (Poco::DateTimeParser::tryParse(format, text, t, tzd)) {
+    if (dated && Poco::DateTimeParser::tryParse(format, text, t, tzd)) {
       t.makeUTC(tzd);
       return t.timestamp().epochTime();
     }

@@ -130,7 +130,7 @@ Example:
 )";
 
 const char* kRestore =
-    R"(Usage: spsync restore --config FILE --entity NAME --from SINK
+    R"TXT(Usage: spsync restore --config FILE --entity NAME --from SINK
                       (--to-list TITLE [--site NAME] | --missing) [--as-of TIME]
                       [--dry-run] [--map FILE] [--plugin-dir DIR]... [--verbose]
 
@@ -156,7 +156,7 @@ twice. Exit code 1 if SharePoint refused an item (listed in the report).
 Examples:
   spsync restore --config sales.json --entity orders --from db --to-list "Orders (restored)"
   spsync restore --config sales.json --entity orders --from db --missing --dry-run
-)";
+)TXT";
 
 const char* kSinks = R"(Usage: spsync sinks [--plugin-dir DIR]...
 

@@ -69,8 +69,9 @@ TEST_F(RestoreCli, DryRunPrintsAndWritesNothing) {
 }
 
 TEST_F(RestoreCli, AKilledRestoreRunAgainCreatesEveryItemOnce) {
-  // Slow writes, so the kill lands while batches are in flight.
-  emu_->SetLatency({150, 0.2});
+  // Slow writes (a batch waits for each of its requests: 0.4 s a batch), so
+  // the kill lands while batches are in flight.
+  emu_->SetLatency({4, 0});
   pid_t pid = fork();
   ASSERT_GE(pid, 0);
   if (pid == 0) {

@@ -234,6 +234,7 @@ class Restorer {
         throw std::runtime_error("the list this restore created (" + map_.list_id() + ", in " +
                                  map_.path() + ") is gone; remove the map to start over");
       target_.Use(*list);
+      if (!options_.dry_run) map_.Open("");
     } else {
       if (target_.Find(options_.to_list))
         throw std::runtime_error("a list titled '" + options_.to_list +

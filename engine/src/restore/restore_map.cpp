@@ -7,6 +7,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <sstream>
 #include <stdexcept>
 
@@ -41,6 +42,17 @@ std::string Decode(const std::string& s) {
     }
   }
   return out;
+}
+
+// A record of words separated by spaces (built by appending: GCC 12 warns
+// falsely of `"literal" + std::string&&`, bug 105329).
+std::string Record(std::initializer_list<std::string> words) {
+  std::string line;
+  for (const auto& w : words) {
+    if (!line.empty()) line += ' ';
+    line += w;
+  }
+  return line;
 }
 
 }  // namespace
@@ -115,7 +127,7 @@ void RestoreMap::Open(const std::string& header) {
   fd_ = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0)
     throw std::runtime_error("cannot open the restore map " + path_ + ": " + std::strerror(errno));
-  if (fresh) Append("# " + header);
+  if (fresh) Append(Record({"#", header}));
 }
 
 int64_t RestoreMap::NewId(int64_t old_id) const {
@@ -125,7 +137,8 @@ int64_t RestoreMap::NewId(int64_t old_id) const {
 
 void RestoreMap::Append(const std::string& line) {
   if (fd_ < 0) return;  // a dry run writes nothing
-  const std::string text = line + "\n";
+  std::string text = line;
+  text += '\n';
   size_t done = 0;
   while (done < text.size()) {
     ssize_t n = ::write(fd_, text.data() + done, text.size() - done);
@@ -139,25 +152,28 @@ void RestoreMap::Append(const std::string& line) {
 
 void RestoreMap::List(const std::string& id, const std::string& title) {
   list_id_ = id;
-  Append("list " + id + " " + title);
+  Append(Record({"list", id, title}));
   if (fd_ >= 0) ::fsync(fd_);
 }
 
 void RestoreMap::Batch(int64_t watermark, const std::vector<int64_t>& old_ids) {
-  std::string line = "batch " + std::to_string(watermark);
-  for (int64_t id : old_ids) line += " " + std::to_string(id);
+  std::string line = Record({"batch", std::to_string(watermark)});
+  for (int64_t id : old_ids) {
+    line += ' ';
+    line += std::to_string(id);
+  }
   Append(line);
   if (fd_ >= 0) ::fsync(fd_);  // before the batch is sent
 }
 
 void RestoreMap::Map(int64_t old_id, int64_t new_id) {
   ids_[old_id] = new_id;
-  Append("map " + std::to_string(old_id) + " " + std::to_string(new_id));
+  Append(Record({"map", std::to_string(old_id), std::to_string(new_id)}));
 }
 
 void RestoreMap::Recycled(int64_t id) {
   ids_[id] = id;
-  Append("recycled " + std::to_string(id));
+  Append(Record({"recycled", std::to_string(id)}));
   if (fd_ >= 0) ::fsync(fd_);
 }
 
@@ -166,7 +182,7 @@ void RestoreMap::Failed(int64_t old_id, const std::string& why) {
   std::string one_line = why;
   for (char& c : one_line)
     if (c == '\n' || c == '\r') c = ' ';
-  Append("failed " + std::to_string(old_id) + " " + one_line);
+  Append(Record({"failed", std::to_string(old_id), one_line}));
 }
 
 void RestoreMap::End() {
@@ -178,7 +194,7 @@ void RestoreMap::End() {
 
 void RestoreMap::File(int64_t old_id, const std::string& file) {
   files_.insert({old_id, file});
-  Append("file " + std::to_string(old_id) + " " + Encode(file));
+  Append(Record({"file", std::to_string(old_id), Encode(file)}));
   if (fd_ >= 0) ::fsync(fd_);
 }
 
