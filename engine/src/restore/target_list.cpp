@@ -312,12 +312,12 @@ std::vector<std::pair<int64_t, std::string>> TargetList::ItemsAbove(int64_t wate
 
 std::map<int64_t, std::string> TargetList::Recycled() {
   std::string folder;
-  client_.Get(client_.ListApi(list_.id) +
-                  "?%24select=RootFolder/ServerRelativeUrl&%24expand=RootFolder",
-              "reading the folder of '" + list_.title + "'", deadline_, [&](HttpResponse& r) {
-                auto root = Parse(r.body, "a list")->getObject("RootFolder");
-                if (!root.isNull()) folder = root->optValue<std::string>("ServerRelativeUrl", "");
-              });
+  client_.Get(
+      client_.ListApi(list_.id) + "?%24select=RootFolder/ServerRelativeUrl&%24expand=RootFolder",
+      "reading the folder of '" + list_.title + "'", deadline_, [&](HttpResponse& r) {
+        auto root = Parse(r.body, "a list")->getObject("RootFolder");
+        if (!root.isNull()) folder = root->optValue<std::string>("ServerRelativeUrl", "");
+      });
   while (!folder.empty() && folder.front() == '/') folder.erase(0, 1);
   std::map<int64_t, std::string> out;
   client_.Get(client_.site_url() + "/_api/web/RecycleBin?%24select=Id,LeafName,DirName,ItemType",
