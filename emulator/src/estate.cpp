@@ -106,6 +106,7 @@ void AddListToWeb(Emulator::Impl& impl, WebState& web, const ListSpec& spec, int
   ListShape shape = UserListShape(spec.title, spec.base_template, spec.hidden, spec.description);
   shape.attachment_percent = spec.attachment_percent;
   shape.attachment_avg_bytes = spec.attachment_avg_bytes;
+  shape.synthetic_columns = spec.synthetic_columns;
   auto list = std::make_unique<ListState>(impl.opt.seed, web.ListIdentity(spec.title), spec.title,
                                           spec.item_count, generation, created, std::move(shape));
   list->set_web(&web);

@@ -140,6 +140,22 @@ TEST(Restore, RoundTripFromSqlite) {
   EXPECT_LE(static_cast<int64_t>(env.emu.GetStats().writes),
             n + 20 + t.result.attachments)  // inner operations count one by one
       << "the emulator saw the writes";
+  // The new list was created bare and given the backup's fields, typed.
+  std::map<std::string, std::string> types;
+  auto fields =
+      env.Rest("GET", "web/lists/getbytitle('Orders restored')/fields")->getArray("value");
+  for (size_t i = 0; i < fields->size(); ++i) {
+    auto f = fields->getObject(static_cast<unsigned>(i));
+    types[f->getValue<std::string>("InternalName")] = f->getValue<std::string>("TypeAsString");
+  }
+  for (const auto& [name, type] : std::map<std::string, std::string>{{"Amount", "Currency"},
+                                                                     {"Customer", "Lookup"},
+                                                                     {"Owner", "User"},
+                                                                     {"Status", "Choice"},
+                                                                     {"Tags", "MultiChoice"},
+                                                                     {"Link", "URL"},
+                                                                     {"DueDate", "DateTime"}})
+    EXPECT_EQ(types[name], type) << name;
   sink.reset();
   ExpectSameThroughMap(env, db, t, "Orders restored", dir);
   std::filesystem::remove_all(dir);

@@ -78,6 +78,8 @@ std::optional<T> Member(const Poco::JSON::Object::Ptr& obj, const char* key, con
 Reply CreateList(Call& c) {
   auto obj = ListBody(c);
   ListSpec spec;
+  // A new list has its template's fields only; clients add their own.
+  spec.synthetic_columns = false;
   spec.title = Member<std::string>(obj, "Title", "Edm.String").value_or("");
   spec.base_template = Member<int>(obj, "BaseTemplate", "Edm.Int32").value_or(100);
   spec.hidden = Member<bool>(obj, "Hidden", "Edm.Boolean").value_or(false);

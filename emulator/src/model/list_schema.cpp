@@ -122,17 +122,20 @@ void ListState::BuildGenericSchema() {
   fields_.back().lookup_list = id_;  // a lookup into the list's own item table
   fields_.back().lookup_field = "FSType";
   AddFieldDef("owshiddenversion", "Integer", true, true);
-  AddFieldDef("Description", "Note", false, false);
-  AddFieldDef("Amount", "Currency", false, false);
-  AddFieldDef("Quantity", "Integer", false, false);
-  AddFieldDef("Score", "Number", false, false);
-  AddFieldDef("DueDate", "DateTime", false, false);
-  AddFieldDef("Done", "Boolean", false, false);
-  AddFieldDef("Status", "Choice", false, false);
-  AddFieldDef("Tags", "MultiChoice", false, false);
-  AddFieldDef("Customer", "Lookup", false, false);
-  AddFieldDef("Owner", "User", false, false);
-  AddFieldDef("Link", "URL", false, false);
+  // The synthetic columns (a list made through REST has none of them).
+  if (shape_.synthetic_columns) {
+    AddFieldDef("Description", "Note", false, false);
+    AddFieldDef("Amount", "Currency", false, false);
+    AddFieldDef("Quantity", "Integer", false, false);
+    AddFieldDef("Score", "Number", false, false);
+    AddFieldDef("DueDate", "DateTime", false, false);
+    AddFieldDef("Done", "Boolean", false, false);
+    AddFieldDef("Status", "Choice", false, false);
+    AddFieldDef("Tags", "MultiChoice", false, false);
+    AddFieldDef("Customer", "Lookup", false, false);
+    AddFieldDef("Owner", "User", false, false);
+    AddFieldDef("Link", "URL", false, false);
+  }
 
   // The order GenerateGeneric fills them in.
   AddColumn("FileSystemObjectType", "FSObjType");
@@ -142,18 +145,20 @@ void ListState::BuildGenericSchema() {
   AddColumn("ID", "ID");
   AddColumn("ContentTypeId", "ContentTypeId");
   AddColumn("Title", "Title", ValueShape::kPlain, true);
-  AddColumn("Description", "Description", ValueShape::kPlain, true);
-  AddColumn("Amount", "Amount", ValueShape::kPlain, true);
-  AddColumn("Quantity", "Quantity", ValueShape::kPlain, true);
-  AddColumn("Score", "Score", ValueShape::kPlain, true);
-  AddColumn("DueDate", "DueDate", ValueShape::kPlain, true);
-  AddColumn("Done", "Done", ValueShape::kPlain, true);
-  AddColumn("Status", "Status", ValueShape::kPlain, true);
-  AddColumn("Tags", "Tags", ValueShape::kStringArray, true);
-  AddColumn("CustomerId", "Customer", ValueShape::kPlain, true, true);
-  AddColumn("OwnerId", "Owner", ValueShape::kPlain, true, true);
-  AddColumn("OwnerStringId", "Owner");
-  AddColumn("Link", "Link", ValueShape::kUrl, true);
+  if (shape_.synthetic_columns) {
+    AddColumn("Description", "Description", ValueShape::kPlain, true);
+    AddColumn("Amount", "Amount", ValueShape::kPlain, true);
+    AddColumn("Quantity", "Quantity", ValueShape::kPlain, true);
+    AddColumn("Score", "Score", ValueShape::kPlain, true);
+    AddColumn("DueDate", "DueDate", ValueShape::kPlain, true);
+    AddColumn("Done", "Done", ValueShape::kPlain, true);
+    AddColumn("Status", "Status", ValueShape::kPlain, true);
+    AddColumn("Tags", "Tags", ValueShape::kStringArray, true);
+    AddColumn("CustomerId", "Customer", ValueShape::kPlain, true, true);
+    AddColumn("OwnerId", "Owner", ValueShape::kPlain, true, true);
+    AddColumn("OwnerStringId", "Owner");
+    AddColumn("Link", "Link", ValueShape::kUrl, true);
+  }
   AddColumn("Modified", "Modified");
   AddColumn("Created", "Created");
   AddColumn("AuthorId", "Author", ValueShape::kPlain, false, true);

@@ -44,6 +44,7 @@ struct ListShape {
   // ListSpec::attachment_percent / attachment_avg_bytes: synthetic items with attachments.
   double attachment_percent = 0;
   int64_t attachment_avg_bytes = 100 * 1024;
+  bool synthetic_columns = true;  // ListSpec::synthetic_columns
 };
 
 struct WebState;  // model/webs.hpp

@@ -76,8 +76,11 @@ int SyncSession::Impl::Streams() const {
   // Automatic: one stream up to four pages (a few seconds even at
   // SharePoint's pace), else two to start with; more are added while the
   // session thread waits for pages (StreamCap).
+  // With attachments the session thread downloads every file between pages,
+  // so it, not the page stream, sets the pace: one stream, more only if it
+  // ends up waiting.
   int64_t pages = (list_.item_count + entity_.page_size - 1) / std::max(entity_.page_size, 1);
-  return pages <= 4 ? 1 : 2;
+  return pages <= 4 || entity_.attachments ? 1 : 2;
 }
 
 int SyncSession::Impl::StreamCap(uint64_t answer_micros0, uint64_t answered0) const {

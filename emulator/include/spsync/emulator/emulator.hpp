@@ -29,6 +29,10 @@ struct ListSpec {
   // average). Their bytes are generated when served, never stored.
   double attachment_percent = 0;
   int64_t attachment_avg_bytes = 100 * 1024;
+  // false: only what a new list of the template has (Title and the system
+  // fields), as for a list a client creates through REST; columns come from
+  // field creation. true: the synthetic columns too (Description .. Link).
+  bool synthetic_columns = true;
 };
 
 // A web (a site collection's root web or a subweb at any depth) and its lists.
