@@ -79,5 +79,56 @@ TEST(Versions, ItemsWithOneVersionCostNoRequest) {
   std::filesystem::remove_all(plain_dir);
 }
 
+// An item edited several times between runs: the incremental run reads its
+// history once (one request for the item) and the versions table then holds
+// every version, oldest first, each with its own title, label and time, so
+// a reader sees the item as of any version.
+TEST(Versions, SeveralUpdatesKeepEveryVersion) {
+  Env env(Lists({{"Orders", 120}, {"Customers", 40}}));
+  auto dir = TempDir("versions-several");
+  const std::string db = (dir / "x.db").string();
+  engine::EntityConfig e;
+  e.name = "orders";
+  e.list = "Orders";
+  e.versions = true;
+  e.page_size = 100;
+  {
+    auto sink = OpenSqlite(db);
+    ASSERT_EQ(env.Run(*sink, e).outcome, Outcome::kComplete);
+  }
+  const auto ids = env.Ids("Orders");
+  const int64_t id = ids[5], other = ids[6];
+  const std::string before =
+      ParseObject(env.emu.ItemJson("Orders", id))->getValue<std::string>("OData__UIVersionString");
+  const int first = std::stoi(before);
+  for (int k = 1; k <= 3; ++k) {
+    env.emu.AdvanceClock(std::chrono::minutes(10));
+    env.emu.UpdateItem("Orders", id, "{\"Title\":\"edit " + std::to_string(k) + "\"}");
+  }
+  env.emu.UpdateItem("Orders", other, R"({"Title":"once"})");
+  std::atomic<int> version_requests{0};
+  engine::SessionEvents events;
+  events.page_requested = [&](const std::string& what) {
+    if (what.find("/versions") != std::string::npos) ++version_requests;
+  };
+  {
+    auto sink = OpenSqlite(db);
+    auto r = env.Run(*sink, e, events);
+    ASSERT_EQ(r.outcome, Outcome::kComplete) << r.error;
+  }
+  EXPECT_EQ(version_requests.load(), 2) << "one request per changed item";
+  auto rows = Query(db, "SELECT _label, Title, _modified FROM orders__versions WHERE _item_id = " +
+                            std::to_string(id) + " ORDER BY _version_id");
+  ASSERT_EQ(rows.size(), static_cast<size_t>(first + 3));
+  for (int k = 1; k <= 3; ++k) {
+    const auto& r = rows[static_cast<size_t>(first - 1 + k)];
+    EXPECT_EQ(*r[0], std::to_string(first + k) + ".0");
+    EXPECT_EQ(*r[1], "edit " + std::to_string(k));
+    EXPECT_LT(*rows[static_cast<size_t>(first - 2 + k)][2], *r[2]) << "later than the one before";
+  }
+  EXPECT_NE(*rows[static_cast<size_t>(first - 1)][1], "edit 1") << "the version before the edits";
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 }  // namespace spsync::backup_test

@@ -1,11 +1,13 @@
 // `spsync restore` (issue 18) through the engine, against the emulator over
 // real HTTP: round trips (sync, restore into a new list, sync the new list,
-// compare field for field through the ID map) from SQLite and CSV; --missing
+// compare field for field through the ID map) from SQLite, CSV and S3 (on
+// s3rver); --missing
 // after deletes and recycles; --as-of after updates; people and lookups that
 // cannot be mapped, reported; a batch cut off after SharePoint applied it
 // creates nothing twice; --dry-run writes nothing.
 #include "spsync/engine/restore/restore.hpp"
 #include "../backup/backup_support.hpp"
+#include "../s3/s3_peer.hpp"
 
 #include <gtest/gtest.h>
 
@@ -124,6 +126,13 @@ void ExpectSameThroughMap(Env& env, const std::string& backup_db, const RoundTri
 
 TEST(Restore, RoundTripFromSqlite) {
   Env env(Source(450));
+  // A required choice field with its choices, as SharePoint keeps them.
+  env.Rest("POST", "web/lists/getbytitle('Orders')/fields/CreateFieldAsXml",
+           R"({"parameters":{"SchemaXml":"<Field Type=\"Choice\" Name=\"Priority\" )"
+           R"(DisplayName=\"Order priority\" Required=\"TRUE\"><CHOICES><CHOICE>Low</CHOICE>)"
+           R"(<CHOICE>High &amp; urgent</CHOICE></CHOICES></Field>","Options":8}})");
+  const auto source_ids = env.Ids("Orders");
+  env.emu.UpdateItem("Orders", source_ids[1], R"({"Priority":"High & urgent"})");
   auto dir = TempDir("restore-sqlite");
   const std::string db = (dir / "backup.db").string();
   auto sink = OpenSqlite(db);
@@ -156,6 +165,17 @@ TEST(Restore, RoundTripFromSqlite) {
                                                                      {"Link", "URL"},
                                                                      {"DueDate", "DateTime"}})
     EXPECT_EQ(types[name], type) << name;
+  auto priority = env.Rest(
+      "GET", "web/lists/getbytitle('Orders restored')/fields/getbyinternalnameortitle('Priority')");
+  EXPECT_EQ(priority->getValue<std::string>("Title"), "Order priority");
+  EXPECT_TRUE(priority->getValue<bool>("Required"));
+  auto choices = priority->getArray("Choices");
+  ASSERT_FALSE(choices.isNull());
+  ASSERT_EQ(choices->size(), 2u);
+  EXPECT_EQ(choices->getElement<std::string>(1), "High & urgent");
+  EXPECT_EQ(ParseObject(env.emu.ItemJson("Orders restored", t.ids.at(source_ids[1])))
+                ->getValue<std::string>("Priority"),
+            "High & urgent");
   sink.reset();
   ExpectSameThroughMap(env, db, t, "Orders restored", dir);
   std::filesystem::remove_all(dir);
@@ -176,6 +196,28 @@ TEST(Restore, RoundTripFromCsv) {
   EXPECT_EQ(t.result.failed, 0) << (t.result.report.empty() ? "" : t.result.report[0]);
   csv.reset();
   ExpectSameThroughMap(env, db, t, "Orders from CSV", dir);
+  std::filesystem::remove_all(dir);
+}
+
+// The S3 sink, on a real S3 server (s3rver), read back through its data
+// parts and state copy.
+TEST(Restore, RoundTripFromS3) {
+  spsync_s3_test::S3rver s3;
+  Env env(Source(220));
+  auto dir = TempDir("restore-s3");
+  const std::string db = (dir / "backup.db").string();
+  {
+    auto sqlite = OpenSqlite(db);
+    ASSERT_EQ(env.Run(*sqlite, Entity("orders", "Orders")).outcome, Outcome::kComplete);
+  }
+  plugins::PluginFinder finder({SPSYNC_PLUGIN_BUILD_DIR});
+  const auto options = s3.Config();
+  auto sink = finder.Load("s3")->Open(plugins::SinkConfig(options.begin(), options.end()));
+  ASSERT_EQ(env.Run(*sink, Entity("orders", "Orders")).outcome, Outcome::kComplete);
+  RoundTrip t = RestoreInto(env, *sink, "Orders from S3", (dir / "s3.map").string());
+  EXPECT_EQ(t.result.failed, 0) << (t.result.report.empty() ? "" : t.result.report[0]);
+  sink.reset();
+  ExpectSameThroughMap(env, db, t, "Orders from S3", dir);
   std::filesystem::remove_all(dir);
 }
 
@@ -253,9 +295,9 @@ TEST(Restore, AsOfATimeFromTheVersionHistory) {
   std::filesystem::remove_all(dir);
 }
 
-// A lookup whose target item is gone and people the backup has no e-mail
-// for (restoring into another site) are left out and reported; the items
-// are written all the same.
+// A lookup whose target item is gone is left out and reported; the item is
+// written all the same. People are mapped by the e-mails the backup kept
+// (ensureuser).
 TEST(Restore, UnmappablePeopleAndLookupsAreReportedNotDropped) {
   Env env(Lists({{"Orders", 80}, {"Customers", 30}}));
   auto dir = TempDir("restore-unmapped");
@@ -348,8 +390,8 @@ TEST(Restore, DryRunWritesNothing) {
   std::filesystem::remove_all(dir);
 }
 
-// What stops a restore says why: a list that exists, a sink without history
-// asked for a time, no backup.
+// What stops a restore says why: no backup, no history for an as-of
+// restore, a list that exists already.
 TEST(Restore, RefusesClearly) {
   Env env(Source(30));
   auto dir = TempDir("restore-refuse");
@@ -365,6 +407,17 @@ TEST(Restore, RefusesClearly) {
         << e.what();
   }
   ASSERT_EQ(env.Run(*sink, Entity("orders", "Orders")).outcome, Outcome::kComplete);
+  RestoreOptions then = o;
+  then.to_list = "Orders then";
+  then.as_of_unix = 1;
+  try {
+    engine::Restore(*env.client, *sink, "orders", then, engine::Deadline());
+    ADD_FAILURE() << "restored as of a time without versions";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("holds no version history of entity 'orders'"),
+              std::string::npos)
+        << e.what();
+  }
   try {
     engine::Restore(*env.client, *sink, "orders", o, engine::Deadline());
     ADD_FAILURE() << "restored into an existing list";

@@ -91,6 +91,20 @@ BackupReader::BackupReader(Sink& sink, std::string sink_name, std::string entity
     }
     schema_.fields.push_back(std::move(b));
   }
+  if (as_of_ > 0) {
+    // A sink that can keep versions may not hold any for this entity (it
+    // was synced without `versions: true`): an as-of restore would write
+    // nothing, so say why instead.
+    const spsync_version* const* versions = nullptr;
+    size_t count = 0;
+    if (auto r = sink_.ReadVersions(0, 0, 1, &versions, &count); !r.ok())
+      Fail("reading versions", r);
+    if (count == 0)
+      throw std::runtime_error("sink '" + sink_name_ + "' holds no version history of entity '" +
+                               entity_ +
+                               "', so it cannot restore items as of a time (sync with "
+                               "`versions: true` to keep it)");
+  }
 }
 
 void BackupReader::Fail(const std::string& what, const SinkResult& r) const {
