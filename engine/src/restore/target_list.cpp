@@ -28,16 +28,6 @@ std::string Json(const Poco::JSON::Object& o) {
   return out.str();
 }
 
-// An OData string literal ('' for '), percent-encoded for a URL.
-std::string Literal(const std::string& s) {
-  std::string quoted = "'";
-  for (char c : s) {
-    quoted += c;
-    if (c == '\'') quoted += '\'';
-  }
-  return EncodeQueryValue(quoted + "'");
-}
-
 std::string XmlAttr(const std::string& s) {
   std::string out;
   for (char c : s) {
@@ -343,9 +333,11 @@ std::map<int64_t, std::string> TargetList::Recycled() {
 
 void TargetList::RestoreRecycled(const std::string& recycle_id) {
   ++writes_;
-  client_.Send(
-      "POST", client_.site_url() + "/_api/web/RecycleBin(" + Literal(recycle_id) + ")/Restore()",
-      "", "restoring an item of '" + list_.title + "' from the recycle bin", deadline_, nullptr);
+  client_.Send("POST",
+               client_.site_url() + "/_api/web/RecycleBin(" +
+                   EncodeQueryValue(QuoteOData(recycle_id)) + ")/Restore()",
+               "", "restoring an item of '" + list_.title + "' from the recycle bin", deadline_,
+               nullptr);
 }
 
 std::vector<PartResult> TargetList::CreateItems(const std::vector<std::string>& bodies) {
@@ -391,14 +383,9 @@ int64_t TargetList::FindLookup(const std::string& list_id, const std::string& fi
   const std::string key = list_id + "|" + field + "|" + value;
   if (auto it = lookups_.find(key); it != lookups_.end()) return it->second;
   int64_t id = 0;
-  std::string quoted = "'";
-  for (char c : value) {
-    quoted += c;
-    if (c == '\'') quoted += '\'';
-  }
   try {
     client_.Get(client_.ListApi(list_id) + "/items?%24select=ID&%24top=1&%24filter=" +
-                    EncodeQueryValue(field + " eq " + quoted + "'"),
+                    EncodeQueryValue(field + " eq " + QuoteOData(value)),
                 "finding '" + value + "' in the lookup list", deadline_, [&](HttpResponse& r) {
                   auto items = Parse(r.body, "items")->getArray("value");
                   id = items.isNull() || items->size() == 0
@@ -417,7 +404,8 @@ void TargetList::Upload(int64_t item_id, const std::string& name, const std::str
   try {
     client_.SendRaw("POST",
                     client_.ListApi(list_.id) + "/items(" + std::to_string(item_id) +
-                        ")/AttachmentFiles/add(FileName=" + Literal(name) + ")",
+                        ")/AttachmentFiles/add(FileName=" + EncodeQueryValue(QuoteOData(name)) +
+                        ")",
                     "application/octet-stream", bytes,
                     "uploading attachment '" + name + "' of item " + std::to_string(item_id),
                     deadline_, nullptr, false);

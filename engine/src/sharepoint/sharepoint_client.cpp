@@ -60,15 +60,6 @@ std::string Lower(std::string s) {
   return s;
 }
 
-std::string QuoteOData(const std::string& s) {
-  std::string out = "'";
-  for (char c : s) {
-    out += c;
-    if (c == '\'') out += '\'';
-  }
-  return out + "'";
-}
-
 Poco::JSON::Object::Ptr ParseObject(const std::string& body) {
   try {
     Poco::JSON::Parser parser;
@@ -83,6 +74,15 @@ Poco::JSON::Object::Ptr ParseObject(const std::string& body) {
 }
 
 }  // namespace
+
+std::string QuoteOData(const std::string& s) {
+  std::string out = "'";
+  for (char c : s) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
 
 std::string EncodeQueryValue(std::string_view value) {
   static const char* kHex = "0123456789abcdef";

@@ -104,14 +104,8 @@ AttachmentSync::AttachmentSync(SharePointClient& client, std::string list_id, Si
 std::string AttachmentSync::FileUrl(int64_t item_id, const std::string& name) const {
   // An OData string literal ('' for '), percent-encoded: names may hold
   // spaces, '#', '%' and any non-ASCII character.
-  std::string quoted = "'";
-  for (char c : name) {
-    quoted += c;
-    if (c == '\'') quoted += '\'';
-  }
-  quoted += "'";
   return client_.ListApi(list_id_) + "/items(" + std::to_string(item_id) + ")/AttachmentFiles(" +
-         EncodeQueryValue(quoted) + ")";
+         EncodeQueryValue(QuoteOData(name)) + ")";
 }
 
 SinkResult AttachmentSync::Must(const char* what, SinkResult r) {
@@ -132,14 +126,8 @@ SinkResult AttachmentSync::Retry(const std::string& what, const std::function<Si
 }
 
 std::string AttachmentSync::CurrentETag(const AttachmentRef& ref) {
-  std::string quoted = "'";
-  for (char c : ref.url) {
-    quoted += c;
-    if (c == '\'') quoted += '\'';
-  }
-  quoted += "'";
   const std::string url = client_.site_url() + "/_api/web/GetFileByServerRelativePath(decodedurl=" +
-                          EncodeQueryValue(quoted) + ")?%24select=ETag";
+                          EncodeQueryValue(QuoteOData(ref.url)) + ")?%24select=ETag";
   if (requested_) requested_(url);
   std::string etag;
   client_.Get(url, "reading the ETag of attachment '" + ref.file_name + "'", deadline_,

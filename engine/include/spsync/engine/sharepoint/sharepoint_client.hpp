@@ -175,6 +175,8 @@ class SharePointClient {
 
 // Percent-encodes a query option value the way SharePoint's own links do.
 std::string EncodeQueryValue(std::string_view value);
+// `s` as an OData string literal: in single quotes, a quote doubled.
+std::string QuoteOData(const std::string& s);
 
 // The CAML view of GetItems that selects exactly `ids` (an In on ID, as many
 // rows as IDs, every folder).
