@@ -117,10 +117,15 @@ void ServeHttp::Start() {
       Poco::Net::Context::Ptr ctx =
           new Poco::Net::Context(Poco::Net::Context::TLS_SERVER_USE, cfg_.tls_key,
                                  cfg_.tls_certificate, "", Poco::Net::Context::VERIFY_NONE);
-      socket = std::make_unique<Poco::Net::SecureServerSocket>(addr, 64, ctx);
+      socket = std::make_unique<Poco::Net::SecureServerSocket>(ctx);
     } else {
-      socket = std::make_unique<Poco::Net::ServerSocket>(addr, 64);
+      socket = std::make_unique<Poco::Net::ServerSocket>();
     }
+    // Poco's (address, backlog) constructors also set SO_REUSEPORT, which
+    // lets a second daemon bind the same port and take half the
+    // connections; a port in use must be an error.
+    socket->bind(addr, true, false);
+    socket->listen(64);
     port_ = socket->address().port();
     auto* params = new Poco::Net::HTTPServerParams;
     params->setMaxThreads(8);
