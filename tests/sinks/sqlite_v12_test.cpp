@@ -267,7 +267,14 @@ TEST_F(SqliteV12Test, KillDuringAttachmentWritesLosesAndDuplicatesNothing) {
     EXPECT_GE(n, last_seen);
     last_seen = n;
     SCOPED_TRACE("state " + std::to_string(n));
-    if (n > 0 || fs::exists(db_)) ExpectIterations(inst, db_, n, size);
+    // A child killed before its first Begin committed leaves a database
+    // without the sink's tables (seen on a loaded runner): nothing to check.
+    const bool tables =
+        fs::exists(db_) &&
+        SqliteQuery(db_, "SELECT count(*) n FROM sqlite_master WHERE name = 'orders__attachments'")
+                ->getObject(0)
+                ->getValue<int64_t>("n") > 0;
+    if (n > 0 || tables) ExpectIterations(inst, db_, n, size);
   }
   EXPECT_GT(last_seen, 0) << "the child never got to persist";
   // Killed exactly while an attachment streams: the signal comes just
@@ -318,7 +325,7 @@ TEST_F(SqliteV12Test, KillDuringAttachmentWritesLosesAndDuplicatesNothing) {
 // once as chunk rows (size unknown), in a child whose peak RSS must not
 // grow with the file.
 TEST_F(SqliteV12Test, TwoHundredMegabytesStreamWithFlatMemory) {
-  constexpr uint64_t kSize = 200ull << 20;
+  constexpr uint64_t kSize = spsync::test::attachments::kBigFileBytes;
   auto [error, growth_kb] = attachments::MeasureInChild([&]() -> std::string {
     Instance inst = plugin().MustOpen(Config());
     if (!inst.LoadState("orders").ok() || !inst.Begin(schema_.get()).ok()) return "begin failed";
@@ -348,8 +355,8 @@ TEST_F(SqliteV12Test, TwoHundredMegabytesStreamWithFlatMemory) {
     return r.ok() ? "" : "persist: " + r.message;
   });
   ASSERT_EQ(error, "");
-  std::cout << "peak RSS growth while streaming 2 x 200 MB into SQLite: " << growth_kb / 1024
-            << " MiB\n";
+  std::cout << "peak RSS growth while streaming 2 x " << (kSize >> 20)
+            << " MiB into SQLite: " << growth_kb / 1024 << " MiB\n";
   if (attachments::kCheckMemory) {
     EXPECT_LT(growth_kb, attachments::kFlatMemoryKb);
   }
@@ -466,8 +473,11 @@ TEST_F(SqliteV12Test, SchemaAndItemsReadBackTyped) {
     values.push_back(V::Text("Grace Hopper"));
     values.push_back(V::Text("grace@contoso.com"));
     values.push_back(id % 3 == 0 ? V::Null() : V::Text("Contoso Ltd"));
-    batch.Add(
-        {id, std::move(values), "", "2024-01-31T08:00:00Z", "\"" + std::to_string(id) + "\""});
+    // The ETag is appended, not "\"" + to_string(id): GCC 12 reports a false
+    // -Wrestrict on operator+(const char*, string&&) once inlined.
+    std::string etag = "\"";
+    etag.append(std::to_string(id)).append("\"");
+    batch.Add({id, std::move(values), "", "2024-01-31T08:00:00Z", etag});
   }
   ASSERT_TRUE(inst.Upsert(batch.items()).ok());
   ASSERT_TRUE(inst.Delete({5, 6}).ok());
