@@ -8,11 +8,15 @@ scripts/setup.sh
 scripts/check-format.sh
 export CCACHE_BASEDIR="$PWD" CCACHE_NOHASHDIR=true
 jobs=$(nproc)
+# Each stage's heading says when it started, so a slow stage shows in the log.
+stage() { echo "==== $1 (at $((SECONDS / 60)) min $((SECONDS % 60)) s)"; }
 for preset in release asan; do
-  echo "==== $preset: build"
+  stage "$preset: build"
   cmake --preset "$preset" >/dev/null
   cmake --build --preset "$preset" -j"$jobs"
-  echo "==== $preset: test"
+  stage "$preset: test"
   ctest --preset "$preset" -j"$jobs"
 done
-echo "==== fuzz: 20 s per target (tests/fuzz/README.md)"; tests/fuzz/run.sh 20
+stage "fuzz: 20 s per target (tests/fuzz/README.md)"
+tests/fuzz/run.sh 20
+stage "done"

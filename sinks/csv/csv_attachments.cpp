@@ -5,7 +5,6 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <charconv>
 #include <ctime>
 #include <filesystem>
 #include <set>
@@ -25,12 +24,6 @@ constexpr const char* kLog = "attachments.csv";
 constexpr const char* kIncoming = "attachments/.incoming";
 constexpr const char* kHeader =
     "_op,_seq,_at,id,file_name,path,size,sha256,etag,modified,modified_unix,url\r\n";
-
-int64_t ToInt(const std::string& s) {
-  int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
 
 }  // namespace
 

@@ -31,6 +31,10 @@ std::string FieldsFileName(uint32_t index);
 uint32_t FileIndex(const std::string& name, std::string_view prefix = "changes-",
                    std::string_view suffix = ".csv");
 
+// The decimal integer at the start of `s` (0 when there is none): the
+// numbers this sink wrote itself (ids, sizes, sequence numbers).
+int64_t ToInt(std::string_view s);
+
 // A folder name for an entity that cannot leave `dir` (see csv_format.cpp).
 std::string SafeName(std::string_view entity);
 

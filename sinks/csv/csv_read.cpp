@@ -1,7 +1,6 @@
 #include "csv_read.hpp"
 
 #include <algorithm>
-#include <charconv>
 #include <filesystem>
 #include <map>
 #include <unordered_map>
@@ -26,12 +25,6 @@ struct Reader::File {
 };
 
 namespace {
-
-int64_t ToInt(const std::string& s) {
-  int64_t v = 0;
-  std::from_chars(s.data(), s.data() + s.size(), v);
-  return v;
-}
 
 void AppendJsonValue(std::string& out, const StoredValue& v) {
   char num[32];

@@ -385,7 +385,7 @@ TEST(Attachments, AKillDuringAWriteLosesAndDuplicatesNothing) {
 TEST(Attachments, LargeFileKeepsMemoryFlat) {
   Env env(Lists({{"Orders", 20}, {"Customers", 10}}));
   const auto ids = env.Ids("Orders");
-  constexpr int64_t kSize = int64_t{200} << 20;
+  constexpr auto kSize = static_cast<int64_t>(test::attachments::kBigFileBytes);
   env.emu.AddSyntheticAttachment("Orders", ids[5], "big file.bin", kSize);
   auto dir = TempDir("attachments-large");
   const std::string db = (dir / "x.db").string();

@@ -1,5 +1,6 @@
 // The spsync command line, end to end: every command, every exit code, config
 // errors that name their key, the demo, and two runs racing for one entity.
+#include "cli_support.hpp"
 #include "spsync/emulator/emulator.hpp"
 
 #include <fcntl.h>
@@ -23,38 +24,9 @@ namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out;
-};
-
-// Runs spsync with `args` (a shell-quoted string), stdout and stderr together.
-Result Spsync(const std::string& args, const std::string& env = "") {
-  std::string cmd = env + " " + SPSYNC_CLI + std::string(" ") + args + " 2>&1";
-  FILE* p = popen(cmd.c_str(), "r");
-  Result r;
-  if (p == nullptr) return r;
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof(buf), p)) > 0) r.out.append(buf, n);
-  int st = pclose(p);
-  r.code = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-  return r;
-}
-
-int64_t Count(const std::string& db, const std::string& sql) {
-  sqlite3* h = nullptr;
-  int64_t n = -1;
-  if (sqlite3_open_v2(db.c_str(), &h, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-    sqlite3_stmt* st = nullptr;
-    if (sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-      n = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-  }
-  sqlite3_close(h);
-  return n;
-}
+using spsync_cli_test::Count;
+using spsync_cli_test::Result;
+using spsync_cli_test::Spsync;
 
 class CliTest : public ::testing::Test {
  protected:

@@ -252,19 +252,19 @@ TEST(EmulatorAttachments, OddNamesByRest) {
       400);
 }
 
-struct Change {
+struct ItemChange {
   int type;
   int64_t item;
 };
 
-std::vector<Change> ItemChanges(const Emulator& e, const std::string& list,
-                                const std::string& token) {
+std::vector<ItemChange> ItemChanges(const Emulator& e, const std::string& list,
+                                    const std::string& token) {
   auto r = Http(ApiList(e, list) + "/GetChanges", "POST",
                 {{"Accept", kNoMeta}, {"Content-Type", "application/json"}},
                 "{\"query\":{\"Item\":true,\"Add\":true,\"Update\":true,\"DeleteObject\":true,"
                 "\"ChangeTokenStart\":{\"StringValue\":\"" +
                     token + "\"}}}");
-  std::vector<Change> out;
+  std::vector<ItemChange> out;
   auto arr = Json(r.body)->getArray("value");
   for (size_t i = 0; i < arr->size(); ++i)
     out.push_back({arr->getObject(static_cast<unsigned>(i))->getValue<int>("ChangeType"),

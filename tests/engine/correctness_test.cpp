@@ -6,8 +6,7 @@
 #include "spsync/engine/sharepoint/change_page.hpp"
 #include "spsync/engine/sharepoint/throttle_headers.hpp"
 #include "spsync/engine/sync/fanout_sink.hpp"
-#include "spsync/plugins/loaded_plugin.hpp"
-#include "spsync/plugins/plugin_finder.hpp"
+#include "sqlite_plugin.hpp"
 #include "test_support.hpp"
 
 #include <Poco/Net/HTTPRequestHandler.h>
@@ -33,20 +32,11 @@ using engine::SyncMode;
 using engine::SyncState;
 using Clock = std::chrono::steady_clock;
 
-SyncState Committed(const MemorySink& sink) {
-  return engine::DecodeState(sink.committed().state);
-}
-
 emulator::FaultSpec Latency(int ms) {
   emulator::FaultSpec f;
   f.slow = 1.0;
   f.slow_ms = ms;
   return f;
-}
-
-std::unique_ptr<engine::Sink> OpenSqlite(const std::string& path) {
-  plugins::PluginFinder finder({SPSYNC_PLUGIN_BUILD_DIR});
-  return finder.Load("sqlite")->Open({{"path", path}});
 }
 
 int64_t SqliteCount(const std::string& db_path, const std::string& sql) {

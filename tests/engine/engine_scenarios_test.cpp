@@ -22,10 +22,6 @@ using engine::SessionOptions;
 using engine::SyncMode;
 using engine::SyncState;
 
-SyncState Committed(const MemorySink& sink) {
-  return DecodeState(sink.committed().state);
-}
-
 size_t CountUpTo(const std::vector<int64_t>& ids, int64_t last) {
   return static_cast<size_t>(std::upper_bound(ids.begin(), ids.end(), last) - ids.begin());
 }

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "spsync/engine/sink.hpp"
+#include "spsync/engine/sync/state.hpp"
 
 #include <cstdint>
 #include <functional>
@@ -172,5 +173,10 @@ class MemorySink : public engine::Sink {
   std::string entity_;
   Data committed_, working_;
 };
+
+// The state `sink` holds as committed.
+inline engine::SyncState Committed(const MemorySink& sink) {
+  return engine::DecodeState(sink.committed().state);
+}
 
 }  // namespace spsync::test

@@ -20,10 +20,6 @@ engine::EntityConfig Streams(int streams, int page_size = 500) {
   return engine::EntityConfig{"orders", "", {}, page_size, 2000, 55, streams};
 }
 
-SyncState Committed(const MemorySink& sink) {
-  return engine::DecodeState(sink.committed().state);
-}
-
 TEST(ParallelFull, FourStreamsGiveTheSameRowsWithFewRequests) {
   Env env;
   MemorySink sink;

@@ -1,7 +1,6 @@
 // The engine driving the real SQLite plugin (loaded through the C ABI), read
 // back with sqlite3 and compared with the emulator's truth.
-#include "spsync/plugins/loaded_plugin.hpp"
-#include "spsync/plugins/plugin_finder.hpp"
+#include "sqlite_plugin.hpp"
 #include "test_support.hpp"
 
 #include <sqlite3.h>
@@ -35,13 +34,6 @@ std::map<int64_t, std::string> ReadTable(const std::string& db_path, const std::
   sqlite3_finalize(st);
   sqlite3_close(db);
   return rows;
-}
-
-std::unique_ptr<engine::Sink> OpenSqlite(const std::string& path) {
-  // SPSYNC_ENGINE_TEST_PLUGIN_DIR runs these against another build of the plugin.
-  const char* dir = std::getenv("SPSYNC_ENGINE_TEST_PLUGIN_DIR");
-  plugins::PluginFinder finder({dir && *dir ? dir : SPSYNC_PLUGIN_BUILD_DIR});
-  return finder.Load("sqlite")->Open({{"path", path}});
 }
 
 TEST(EngineSqlite, FullThenIncrementalOfSmallList) {

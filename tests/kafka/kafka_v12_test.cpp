@@ -155,7 +155,7 @@ TEST(KafkaV12, AttachmentRecordsVersionsAndResolvedValuesReadByKafkajs) {
 // The bytes are only counted: 200 MB pass in flat memory and leave one
 // small record.
 TEST(KafkaV12, TwoHundredMegabytesAreDescribedNotCarried) {
-  constexpr uint64_t kSize = 200ull << 20;
+  constexpr uint64_t kSize = spsync::test::attachments::kBigFileBytes;
   MockCluster cluster;
   SchemaHolder schema("orders", Fields());
   auto [error, growth_kb] = attachments::MeasureInChild([&]() -> std::string {
@@ -182,7 +182,8 @@ TEST(KafkaV12, TwoHundredMegabytesAreDescribedNotCarried) {
     return r.ok() ? "" : "persist: " + r.message;
   });
   ASSERT_EQ(error, "");
-  std::cout << "peak RSS growth while describing 200 MB to Kafka: " << growth_kb / 1024 << " MiB\n";
+  std::cout << "peak RSS growth while describing " << (kSize >> 20)
+            << " MiB to Kafka: " << growth_kb / 1024 << " MiB\n";
   if (attachments::kCheckMemory) {
     EXPECT_LT(growth_kb, attachments::kFlatMemoryKb);
   }

@@ -308,7 +308,7 @@ TEST(S3V12, KilledSessionsObjectsAreNeverSeenAndRemoved) {
 }
 
 TEST(S3V12, TwoHundredMegabytesMultipartWithFlatMemory) {
-  constexpr uint64_t kSize = 200ull << 20;
+  constexpr uint64_t kSize = spsync::test::attachments::kBigFileBytes;
   S3rver server;
   SchemaHolder schema("orders", Fields());
   const auto config = server.Config({{"multipartBytes", "8388608"}});
@@ -336,7 +336,8 @@ TEST(S3V12, TwoHundredMegabytesMultipartWithFlatMemory) {
     return r.ok() ? "" : "persist: " + r.message;
   });
   ASSERT_EQ(error, "");
-  std::cout << "peak RSS growth while streaming 200 MB to S3: " << growth_kb / 1024 << " MiB\n";
+  std::cout << "peak RSS growth while streaming " << (kSize >> 20)
+            << " MiB to S3: " << growth_kb / 1024 << " MiB\n";
   if (attachments::kCheckMemory) {
     EXPECT_LT(growth_kb, attachments::kFlatMemoryKb);
   }

@@ -271,7 +271,7 @@ TEST_F(CsvV12Test, KillDuringAttachmentWritesLosesAndDuplicatesNothing) {
 }
 
 TEST_F(CsvV12Test, TwoHundredMegabytesStreamWithFlatMemory) {
-  constexpr uint64_t kSize = 200ull << 20;
+  constexpr uint64_t kSize = spsync::test::attachments::kBigFileBytes;
   auto [error, growth_kb] = attachments::MeasureInChild([&]() -> std::string {
     Instance inst = plugin().MustOpen(Config());
     if (!inst.LoadState("orders").ok() || !inst.Begin(schema_.get()).ok()) return "begin failed";
@@ -298,7 +298,8 @@ TEST_F(CsvV12Test, TwoHundredMegabytesStreamWithFlatMemory) {
     return r.ok() ? "" : "persist: " + r.message;
   });
   ASSERT_EQ(error, "");
-  std::cout << "peak RSS growth while streaming 200 MB into CSV: " << growth_kb / 1024 << " MiB\n";
+  std::cout << "peak RSS growth while streaming " << (kSize >> 20)
+            << " MiB into CSV: " << growth_kb / 1024 << " MiB\n";
   if (attachments::kCheckMemory) {
     EXPECT_LT(growth_kb, attachments::kFlatMemoryKb);
   }

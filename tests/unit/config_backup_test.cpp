@@ -1,6 +1,7 @@
 // The complete-backup keys (issue 14): attachments, versions and resolve, on
 // entities and on discovery rules, with their defaults and their mistakes
 // named by key, line and column.
+#include "config_error_of.hpp"
 #include "spsync/engine/config.hpp"
 
 #include <gtest/gtest.h>
@@ -8,6 +9,7 @@
 using spsync::engine::Config;
 using spsync::engine::ConfigError;
 using spsync::engine::ParseConfig;
+using spsync_config_test::ErrorOf;
 
 namespace {
 
@@ -16,15 +18,6 @@ std::string WithEntity(const std::string& extra) {
   "sinks": {"db": {"plugin": "sqlite", "path": "a.db"}},
   "entities": [{"list": "Orders", "sinks": ["db"])" +
          extra + "}]}";
-}
-
-std::string ErrorOf(const std::string& text) {
-  try {
-    ParseConfig(text, "test.json");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
 }
 
 }  // namespace

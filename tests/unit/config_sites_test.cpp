@@ -1,6 +1,7 @@
 // The `sites` map, entities naming their site, and `discover` rules (issue
 // 13): the shapes operators write, and every new key's mistakes named with
 // its key path.
+#include "config_error_of.hpp"
 #include "spsync/engine/config.hpp"
 
 #include <gtest/gtest.h>
@@ -12,17 +13,9 @@
 using spsync::engine::Config;
 using spsync::engine::ConfigError;
 using spsync::engine::ParseConfig;
+using spsync_config_test::ErrorOf;
 
 namespace {
-
-std::string ErrorOf(const std::string& text) {
-  try {
-    ParseConfig(text, "sites.json");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 const char* kTwoTenants = R"({
   "sites": {
@@ -139,7 +132,7 @@ TEST(ConfigSites, EveryNewKeyNamesItsMistake) {
        "`run.idleCheckEvery`: must be a duration like 6h or 30m"},
   };
   for (const auto& c : cases) {
-    std::string err = ErrorOf(c.text);
+    std::string err = ErrorOf(c.text, "sites.json");
     EXPECT_NE(err.find(c.expect), std::string::npos) << "input: " << c.text << "\nerror: " << err;
     EXPECT_EQ(err.rfind("sites.json:", 0), 0u) << "errors start with file:line: " << err;
   }

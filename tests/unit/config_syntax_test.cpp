@@ -2,6 +2,7 @@
 // (trailing commas, comments, unquoted keys, single quotes, ...) with its
 // line, column and a message saying what to write instead, and the semantic
 // errors (unknown key, bad value, missing key) at the line of their key.
+#include "config_error_of.hpp"
 #include "spsync/engine/config.hpp"
 
 #include <gtest/gtest.h>
@@ -12,17 +13,9 @@
 using spsync::engine::Config;
 using spsync::engine::ConfigError;
 using spsync::engine::ParseConfig;
+using spsync_config_test::ErrorOf;
 
 namespace {
-
-std::string ErrorOf(const std::string& text) {
-  try {
-    ParseConfig(text, "test.json");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "(no error)";
-}
 
 std::string FirstLine(const std::string& s) {
   return s.substr(0, s.find('\n'));

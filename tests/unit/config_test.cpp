@@ -1,5 +1,6 @@
 // Config parsing: the shapes operators write, and every mistake named by key.
 #include "spsync/engine/config.hpp"
+#include "config_error_of.hpp"
 
 #include <gtest/gtest.h>
 
@@ -10,17 +11,9 @@
 using spsync::engine::Config;
 using spsync::engine::ConfigError;
 using spsync::engine::ParseConfig;
+using spsync_config_test::ErrorOf;
 
 namespace {
-
-std::string ErrorOf(const std::string& text) {
-  try {
-    ParseConfig(text, "test.json");
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
 
 const char* kMinimal = R"({"site": {"url": "https://contoso.sharepoint.com/sites/x"},
   "sinks": {"db": {"plugin": "sqlite", "path": "a.db"}},

@@ -3,6 +3,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -24,12 +25,6 @@ Poco::JSON::Array::Ptr ValueArray(const std::string& body, const char* what) {
   return o->getArray("value");
 }
 
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
-}
-
 std::string Text(const Poco::JSON::Object::Ptr& o, const char* key) {
   if (!o->has(key) || o->isNull(key)) return "";
   return o->get(key).toString();
@@ -47,7 +42,7 @@ std::vector<WebSummary> ReadSubwebs(SharePointClient& web, const Deadline& deadl
       auto w = arr->getObject(static_cast<unsigned>(i));
       if (w.isNull()) throw MalformedBody("a subweb that is not an object");
       WebSummary s;
-      s.id = Lower(Text(w, "Id"));
+      s.id = Poco::toLower(Text(w, "Id"));
       s.title = Text(w, "Title");
       s.url = Text(w, "Url");
       s.server_relative_url = Text(w, "ServerRelativeUrl");
@@ -74,7 +69,7 @@ std::vector<ListSummary> ReadLists(SharePointClient& web, const Deadline& deadli
       auto l = arr->getObject(static_cast<unsigned>(i));
       if (l.isNull()) throw MalformedBody("a list that is not an object");
       ListSummary s;
-      s.id = Lower(Text(l, "Id"));
+      s.id = Poco::toLower(Text(l, "Id"));
       if (s.id.empty()) throw MalformedBody("a list without Id");
       s.title = Text(l, "Title");
       s.base_template = l->optValue<int>("BaseTemplate", 100);
