@@ -6,6 +6,7 @@
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
+#include <Poco/String.h>
 #include <Poco/URI.h>
 
 #include <algorithm>
@@ -52,12 +53,6 @@ bool IsGuid(const std::string& s) {
     if (dash ? v[i] != '-' : !std::isxdigit(static_cast<unsigned char>(v[i]))) return false;
   }
   return true;
-}
-
-std::string Lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return s;
 }
 
 Poco::JSON::Object::Ptr ParseObject(const std::string& body) {
@@ -140,8 +135,8 @@ std::string SharePointClient::ListApi(const std::string& list_id) const {
 bool SharePointClient::SameOrigin(const std::string& url) const {
   try {
     Poco::URI a(options_.site_url), b(url);
-    return Lower(a.getScheme()) == Lower(b.getScheme()) &&
-           Lower(a.getHost()) == Lower(b.getHost()) && a.getPort() == b.getPort();
+    return Poco::toLower(a.getScheme()) == Poco::toLower(b.getScheme()) &&
+           Poco::toLower(a.getHost()) == Poco::toLower(b.getHost()) && a.getPort() == b.getPort();
   } catch (...) {
     return false;
   }
@@ -330,7 +325,7 @@ void SharePointClient::PostChangeLog(const std::string& url, const std::string& 
 ListInfo SharePointClient::GetList(const std::string& ref, const Deadline& deadline) {
   const std::string by_title = "lists/getbytitle(" + EncodeQueryValue(QuoteOData(ref)) + ")";
   if (IsGuid(ref)) {
-    std::string id = Lower(ref);
+    std::string id = Poco::toLower(ref);
     id.erase(std::remove(id.begin(), id.end(), '{'), id.end());
     id.erase(std::remove(id.begin(), id.end(), '}'), id.end());
     return ReadList("lists(guid'" + id + "')", ref, deadline);
@@ -358,7 +353,7 @@ ListInfo SharePointClient::ReadList(const std::string& path, const std::string& 
   Get(url, "reading list '" + ref + "'", deadline, [&](HttpResponse& r) {
     auto o = ParseObject(r.body);
     if (!o->has("Id")) throw MalformedBody("list response without Id");
-    info.id = Lower(o->getValue<std::string>("Id"));
+    info.id = Poco::toLower(o->getValue<std::string>("Id"));
     info.title = o->has("Title") ? o->getValue<std::string>("Title") : "";
     info.item_count = o->has("ItemCount") ? o->getValue<int64_t>("ItemCount") : 0;
     info.base_template = o->optValue<int>("BaseTemplate", 100);
@@ -443,7 +438,7 @@ std::vector<ListField> SharePointClient::GetFields(const std::string& list_id,
       lf.multi = lf.type == "LookupMulti" || lf.type == "UserMulti";
       lf.definition = FieldDefinition(*f);
       // A braced GUID; kept lowercase without braces, like list IDs.
-      std::string target = Lower(f->optValue<std::string>("LookupList", ""));
+      std::string target = Poco::toLower(f->optValue<std::string>("LookupList", ""));
       target.erase(std::remove(target.begin(), target.end(), '{'), target.end());
       target.erase(std::remove(target.begin(), target.end(), '}'), target.end());
       lf.lookup_list = target;
