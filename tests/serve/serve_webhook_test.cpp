@@ -198,7 +198,11 @@ TEST_F(ServeWebhooks, SubscriptionsAreRenewedAndMadeAgainWhenSharePointLosesThem
       std::chrono::seconds(10)))
       << Log();
   EXPECT_EQ(emu_->Subscriptions("Orders").front().id, first.id) << "renewed, not replaced";
-  EXPECT_NE(Log().find("renewed"), std::string::npos);
+  // serve logs the renewal once SharePoint has answered the PATCH, which is
+  // after the emulator shows the new expiry.
+  EXPECT_TRUE(WaitUntil([&] { return Log().find("renewed") != std::string::npos; },
+                        std::chrono::seconds(10)))
+      << Log();
 
   emu_->RemoveSubscription(first.id);
   ASSERT_TRUE(WaitUntil(
@@ -234,8 +238,12 @@ TEST_F(ServeWebhooks, AFailedHandshakeLeavesTheListPolledAndTheDaemonUp) {
   StartServe(cfg);
   ASSERT_TRUE(WaitUntil([&] { return Rows(db()) == 100; })) << Log();
   EXPECT_TRUE(emu_->Subscriptions("Orders").empty());
+  // The failure is logged when SharePoint's answer arrives, which need not be
+  // before the first sync ends.
+  EXPECT_TRUE(WaitUntil([&] { return Log().find("webhook subscription") != std::string::npos; },
+                        std::chrono::seconds(10)))
+      << Log();
   EXPECT_GE(emu_->GetWebhookStats().validation_failures, 1u);
-  EXPECT_NE(Log().find("webhook subscription"), std::string::npos) << Log();
   emu_->AddItem("Orders", R"({"Title":"polled"})");
   EXPECT_TRUE(WaitUntil([&] { return Rows(db()) == 101; }, std::chrono::seconds(15))) << Log();
   EXPECT_EQ(Http(port_, "GET", "/healthz").status, 200);
