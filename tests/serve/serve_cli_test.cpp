@@ -95,11 +95,15 @@ TEST_F(ServeCli, PollsKeepsThePairInSyncAndReportsHealth) {
   // A change is picked up by the next poll (no webhooks configured).
   emu_->AddItem("Orders", R"({"Title":"polled in"})");
   ASSERT_TRUE(WaitUntil([&] { return Rows(db(), "orders") == 3001; })) << Log();
-  std::string m = Metrics();
+  // The row is visible once the sink commits; the session is counted after.
+  std::string m;
+  EXPECT_TRUE(WaitUntil([&] {
+    m = Metrics();
+    return Sample(m,
+                  R"(spsync_pair_sessions_total{entity="orders",sink="db",result="complete"})") >=
+           2;
+  })) << m;
   EXPECT_EQ(Sample(m, kUpserted), 3001) << m;
-  EXPECT_GE(Sample(m, R"(spsync_pair_sessions_total{entity="orders",sink="db",result="complete"})"),
-            2)
-      << m;
   EXPECT_NE(m.find("spsync_sharepoint_requests_total{host=\"127.0.0.1:" +
                    std::to_string(emu_->port()) + "\",code=\"200\"}"),
             std::string::npos)
@@ -115,7 +119,8 @@ TEST_F(ServeCli, ReadyzTurnsUnreadyWhenAPairGoesStale) {
   StartEmulator(200);
   StartServe(WriteConfig(ServeSection(R"(, "pollEvery": "1h", "staleAfter": "2s")")));
   ASSERT_TRUE(WaitUntil([&] { return Rows(db(), "orders") == 200; })) << Log();
-  ASSERT_EQ(Http(port_, "GET", "/readyz").status, 200) << Log();
+  // Ready once the session that committed those rows has been recorded.
+  ASSERT_TRUE(WaitUntil([&] { return Http(port_, "GET", "/readyz").status == 200; })) << Log();
   // No poll for an hour and no webhooks: the pair falls behind.
   ASSERT_TRUE(WaitUntil([&] { return Http(port_, "GET", "/readyz").status == 503; },
                         std::chrono::seconds(10)));
