@@ -24,9 +24,11 @@
 #include "spsync/engine/sharepoint/sharepoint_error.hpp"
 #include "xml_text.hpp"
 
+#include <Poco/String.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <cctype>
 #include <ctime>
 #include <thread>
 
@@ -52,8 +54,7 @@ constexpr int64_t kChunkBytes = 4 << 20;            // one ranged GET of a manif
 constexpr int64_t kJobLifetimeSeconds = 4 * 86400;  // status kept < 5 days (amr-export.md §5)
 
 bool IsManifestName(const std::string& path) {
-  std::string name = path.substr(path.rfind('/') + 1);
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  const std::string name = Poco::toLower(path.substr(path.rfind('/') + 1));
   return name.rfind("manifest", 0) == 0 && name.size() > 4 &&
          name.compare(name.size() - 4, 4, ".xml") == 0;
 }

@@ -1,5 +1,6 @@
 #include "spsync/engine/export/item_render.hpp"
 
+#include <Poco/String.h>
 #include <simdjson.h>
 
 #include <cctype>
@@ -279,7 +280,7 @@ void ItemRenderer::Render(const ManifestItem& item, std::string* out) const {
           throw RenderError("item " + std::to_string(id) + " has no Id (GUID) in the manifest");
         std::string s = *g;
         if (s.size() == 38 && s.front() == '{') s = s.substr(1, 36);
-        for (char& ch : s) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        Poco::toLowerInPlace(s);
         AppendSharePointJsonString(out, s);
         break;
       }

@@ -7,6 +7,7 @@
 #include <Poco/JSON/Object.h>
 #include <Poco/JSON/Parser.h>
 #include <Poco/JSON/Stringifier.h>
+#include <Poco/String.h>
 
 #include <sstream>
 
@@ -100,8 +101,7 @@ CreatedJob MigrationApi::CreateJob(const std::string& list_url, const std::strin
                  auto o = ParseObject(r.body, "CreateSPAsyncReadJob");
                  job.job_id = Str(o, "JobId");
                  job.current_change_token = Str(o, "CurrentChangeToken");
-                 for (char& c : job.job_id)
-                   c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                 Poco::toLowerInPlace(job.job_id);
                  if (job.job_id.size() != 36)
                    throw MalformedBody("CreateSPAsyncReadJob gave no JobId");
                });
@@ -172,7 +172,7 @@ std::optional<JobEvent> ParseJobEvent(const std::string& json) {
   JobEvent e;
   e.event = Str(o, "Event");
   e.job_id = Str(o, "JobId");
-  for (char& c : e.job_id) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  Poco::toLowerInPlace(e.job_id);
   e.time = Str(o, "Time");
   e.manifest_file = Str(o, "ManifestFileName");
   e.error_code = Str(o, "ErrorCode");

@@ -5,6 +5,7 @@
 #include "spsync/engine/sharepoint/sharepoint_error.hpp"
 
 #include <Poco/JSON/Object.h>
+#include <Poco/String.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -52,13 +53,6 @@ SyncSession::Impl::Impl(SharePointClient& client, Sink& sink, const EntityConfig
   result_.entity = entity.name;
   result_.sink = options.sink_name;
 }
-
-namespace {
-std::string Lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-}  // namespace
 
 int64_t SyncSession::Impl::Now() const {
   return static_cast<int64_t>(std::time(nullptr));
@@ -240,7 +234,7 @@ void SyncSession::Impl::Prepare() {
     std::string problem;
     if (!ParseChangeToken(state_.change_token, &parts))
       problem = "the stored change token is malformed";
-    else if (Lower(parts.scope_id) != list_.id)
+    else if (Poco::toLower(parts.scope_id) != list_.id)
       problem = "the stored change token belongs to another object";
     else if (Now() - TicksToUnix(parts.ticks) > int64_t{entity_.token_max_age_days} * 86400)
       problem = "the stored change token is older than " +
