@@ -3,10 +3,10 @@
 // spread over 10 lists, the time from each change in the emulator to its
 // row in SQLite, median and 99th percentile; (b) an idle serve with 200
 // pairs: CPU share of one core and resident memory over 10 s.
+#include "../tests/serve/free_port.hpp"
 #include "bench_common.hpp"
 #include "suites.hpp"
 
-#include <Poco/Net/ServerSocket.h>
 #include <benchmark/benchmark.h>
 #include <signal.h>
 #include <sqlite3.h>
@@ -28,12 +28,7 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-uint16_t FreePort() {
-  Poco::Net::ServerSocket s(Poco::Net::SocketAddress("127.0.0.1", 0));
-  uint16_t p = s.address().port();
-  s.close();
-  return p;
-}
+using spsync_serve_test::FreePort;
 
 // `spsync serve` in a child process; SIGTERM and reap on destruction.
 class ServeChild {
