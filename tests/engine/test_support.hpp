@@ -36,7 +36,10 @@ inline emulator::Options EmuOptions() {
   o.lists = {{"Orders", kBig}, {"Small", kSmall}};
   o.seed = 7;
   o.token = kToken;
-  o.threads = 4;
+  // Each keep-alive connection holds a server thread, and the engine opens
+  // one per stream (8 by default): with fewer threads the extra connections
+  // wait for a kept-alive one to close, which SharePoint never makes a client do.
+  o.threads = 16;
   return o;
 }
 
