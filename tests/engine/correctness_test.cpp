@@ -102,6 +102,26 @@ TEST(Correctness03, FirstFullSyncSendsNoDeletions) {
   EXPECT_EQ(r.deleted, 0);
 }
 
+// Runs incremental sessions of Orders, each with `budget`, until one
+// completes (at most `max_runs`); every run must move the committed change
+// token.
+::testing::AssertionResult DrainInBudgetedRuns(Env& env, MemorySink& sink,
+                                               Deadline::Clock::duration budget, int max_runs) {
+  std::string token = Committed(sink).change_token;
+  for (int run = 1; run <= max_runs; ++run) {
+    auto r = env.Run(sink, "Orders", {}, {}, Deadline(budget));
+    if (r.outcome == Outcome::kFailed)
+      return ::testing::AssertionFailure() << "run " << run << " failed: " << r.error;
+    std::string now = Committed(sink).change_token;
+    if (now == token)
+      return ::testing::AssertionFailure()
+             << "run " << run << " did not move the change token: " << r.error;
+    if (r.outcome == Outcome::kComplete) return ::testing::AssertionSuccess();
+    token = now;
+  }
+  return ::testing::AssertionFailure() << "not drained after " << max_runs << " runs";
+}
+
 // 4. Incremental mode advances even when the budget is shorter than one
 // change batch: every run applies and persists what it fetched.
 TEST(Correctness04, ShortBudgetStillAdvancesTheChangeToken) {
@@ -114,7 +134,6 @@ TEST(Correctness04, ShortBudgetStillAdvancesTheChangeToken) {
     env.emu.UpdateItem("Orders", live[rng() % live.size()],
                        R"({"Title":"u)" + std::to_string(i) + "\"}");
   env.emu.SetFaults(Latency(250));
-  std::string token = Committed(sink).change_token;
   // The issue's 2 s (a fast machine may drain the batch in one run; every
   // run must move the token). Under the sanitizers a session's own work (the
   // list, three change-log pages, parsing) is several times slower, and on a
@@ -124,18 +143,7 @@ TEST(Correctness04, ShortBudgetStillAdvancesTheChangeToken) {
 #else
   const auto budget = std::chrono::seconds(2);
 #endif
-  int runs = 0;
-  Outcome last = Outcome::kPartial;
-  while (last != Outcome::kComplete && runs < 8) {
-    auto r = env.Run(sink, "Orders", {}, {}, Deadline(budget));
-    ++runs;
-    last = r.outcome;
-    ASSERT_NE(r.outcome, Outcome::kFailed) << r.error;
-    std::string now = Committed(sink).change_token;
-    EXPECT_NE(now, token) << "run " << runs << " did not move the change token: " << r.error;
-    token = now;
-  }
-  EXPECT_EQ(last, Outcome::kComplete) << "not drained after " << runs << " runs";
+  EXPECT_TRUE(DrainInBudgetedRuns(env, sink, budget, 8));
   env.emu.SetFaults({});
   EXPECT_TRUE(SameAsTruth(env.Truth("Orders"), sink.committed().items));
 }
@@ -154,19 +162,7 @@ TEST(Correctness04, ABudgetShorterThanOneBulkFetchStillAdvances) {
     env.emu.UpdateItem("Orders", live[i * 7], R"({"Title":"slow )" + std::to_string(i) + "\"}");
   // 50 ms + 5 ms an item: 500 IDs take 2.55 s, 50 take 0.3 s.
   env.emu.SetLatency({50, 5});
-  std::string token = Committed(sink).change_token;
-  int runs = 0;
-  Outcome last = Outcome::kPartial;
-  while (last != Outcome::kComplete && runs < 6) {
-    auto r = env.Run(sink, "Orders", {}, {}, Deadline(std::chrono::seconds(2)));
-    ++runs;
-    last = r.outcome;
-    ASSERT_NE(r.outcome, Outcome::kFailed) << r.error;
-    std::string now = Committed(sink).change_token;
-    ASSERT_NE(now, token) << "run " << runs << " did not move the change token: " << r.error;
-    token = now;
-  }
-  EXPECT_EQ(last, Outcome::kComplete) << "not drained after " << runs << " runs";
+  EXPECT_TRUE(DrainInBudgetedRuns(env, sink, std::chrono::seconds(2), 6));
   env.emu.SetLatency({});
   EXPECT_TRUE(SameAsTruth(env.Truth("Orders"), sink.committed().items));
 }

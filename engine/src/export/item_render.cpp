@@ -1,6 +1,7 @@
 #include "spsync/engine/export/item_render.hpp"
 
-#include <Poco/String.h>
+#include "spsync/engine/sharepoint/sharepoint_client.hpp"
+
 #include <simdjson.h>
 
 #include <cctype>
@@ -278,10 +279,7 @@ void ItemRenderer::Render(const ManifestItem& item, std::string* out) const {
         const std::string* g = attr("Id");
         if (!g)
           throw RenderError("item " + std::to_string(id) + " has no Id (GUID) in the manifest");
-        std::string s = *g;
-        if (s.size() == 38 && s.front() == '{') s = s.substr(1, 36);
-        Poco::toLowerInPlace(s);
-        AppendSharePointJsonString(out, s);
+        AppendSharePointJsonString(out, BareGuid(*g));
         break;
       }
       case Source::kModified:

@@ -6,7 +6,6 @@
 
 #include <Poco/JSON/Array.h>
 #include <Poco/JSON/Parser.h>
-#include <Poco/String.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -76,7 +75,7 @@ class ItemMapper {
         std::string why;
         if (!label.empty()) {
           id = person ? target_.EnsureUser(label)
-                      : target_.FindLookup(Lower(f.Def("LookupList")), LookupField(f), label);
+                      : target_.FindLookup(BareGuid(f.Def("LookupList")), LookupField(f), label);
           if (id == 0)
             why = person ? "no user with e-mail " + label + " in the target site"
                          : "no item '" + label + "' in the lookup list";
@@ -139,12 +138,6 @@ class ItemMapper {
   static std::string FieldName(const BackupField& f) {
     std::string name = f.Def("InternalName");
     return name.empty() ? f.key : name;
-  }
-  static std::string Lower(std::string s) {
-    Poco::toLowerInPlace(s);
-    s.erase(std::remove(s.begin(), s.end(), '{'), s.end());
-    s.erase(std::remove(s.begin(), s.end(), '}'), s.end());
-    return s;
   }
 
   const BackupSchema& schema_;

@@ -79,6 +79,13 @@ std::string QuoteOData(const std::string& s) {
   return out + "'";
 }
 
+std::string BareGuid(std::string guid) {
+  Poco::toLowerInPlace(guid);
+  guid.erase(std::remove(guid.begin(), guid.end(), '{'), guid.end());
+  guid.erase(std::remove(guid.begin(), guid.end(), '}'), guid.end());
+  return guid;
+}
+
 std::string EncodeQueryValue(std::string_view value) {
   static const char* kHex = "0123456789abcdef";
   std::string out;
@@ -324,12 +331,7 @@ void SharePointClient::PostChangeLog(const std::string& url, const std::string& 
 
 ListInfo SharePointClient::GetList(const std::string& ref, const Deadline& deadline) {
   const std::string by_title = "lists/getbytitle(" + EncodeQueryValue(QuoteOData(ref)) + ")";
-  if (IsGuid(ref)) {
-    std::string id = Poco::toLower(ref);
-    id.erase(std::remove(id.begin(), id.end(), '{'), id.end());
-    id.erase(std::remove(id.begin(), id.end(), '}'), id.end());
-    return ReadList("lists(guid'" + id + "')", ref, deadline);
-  }
+  if (IsGuid(ref)) return ReadList("lists(guid'" + BareGuid(ref) + "')", ref, deadline);
   if (ref.find('/') == std::string::npos) return ReadList(by_title, ref, deadline);
   // `Lists/Orders` or `/sites/x/Lists/Orders` is a URL; but a title may hold
   // a slash too ("A/B tests"), so a URL that names no list is tried as a title.
@@ -353,7 +355,7 @@ ListInfo SharePointClient::ReadList(const std::string& path, const std::string& 
   Get(url, "reading list '" + ref + "'", deadline, [&](HttpResponse& r) {
     auto o = ParseObject(r.body);
     if (!o->has("Id")) throw MalformedBody("list response without Id");
-    info.id = Poco::toLower(o->getValue<std::string>("Id"));
+    info.id = BareGuid(o->getValue<std::string>("Id"));
     info.title = o->has("Title") ? o->getValue<std::string>("Title") : "";
     info.item_count = o->has("ItemCount") ? o->getValue<int64_t>("ItemCount") : 0;
     info.base_template = o->optValue<int>("BaseTemplate", 100);
@@ -437,11 +439,8 @@ std::vector<ListField> SharePointClient::GetFields(const std::string& list_id,
       // selecting it on the fields collection is an error.
       lf.multi = lf.type == "LookupMulti" || lf.type == "UserMulti";
       lf.definition = FieldDefinition(*f);
-      // A braced GUID; kept lowercase without braces, like list IDs.
-      std::string target = Poco::toLower(f->optValue<std::string>("LookupList", ""));
-      target.erase(std::remove(target.begin(), target.end(), '{'), target.end());
-      target.erase(std::remove(target.begin(), target.end(), '}'), target.end());
-      lf.lookup_list = target;
+      // A braced GUID, kept like list IDs.
+      lf.lookup_list = BareGuid(f->optValue<std::string>("LookupList", ""));
       lf.lookup_field = f->optValue<std::string>("LookupField", "");
       // AllowMultipleValues is on every SP.FieldLookup read whole.
       lf.multi = lf.multi || f->optValue<bool>("AllowMultipleValues", false);

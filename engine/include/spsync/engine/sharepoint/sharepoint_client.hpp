@@ -177,6 +177,9 @@ class SharePointClient {
 std::string EncodeQueryValue(std::string_view value);
 // `s` as an OData string literal: in single quotes, a quote doubled.
 std::string QuoteOData(const std::string& s);
+// A GUID as spsync keeps list IDs: lowercase, braces dropped
+// ("{6B2E...}" -> "6b2e..."), so IDs from any SharePoint answer compare equal.
+std::string BareGuid(std::string guid);
 
 // The CAML view of GetItems that selects exactly `ids` (an In on ID, as many
 // rows as IDs, every folder).
